@@ -1,0 +1,254 @@
+"""Configuration: one TOML file, validated with errors that name the key and the problem.
+
+The file is found at ``--config``, else ``$ANNEXA_CONFIG``, else ``./annexa.toml``. Each
+``[[targets]]`` entry is validated by the provider it names (``provider = "aws"``), so provider
+keys live with their connectors. Relative paths are relative to the config file. The store URL
+can come from ``$ANNEXA_STORE_URL`` instead, which keeps database passwords out of the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from annexa.connectors.provider import RuntimeSettings, TargetConfig
+from annexa.connectors.records import canonical_json, sha256_hex
+from annexa.connectors.registry import EntryPointRegistry, PluginError, provider_registry
+from annexa.store.database import redact_url
+
+DEFAULT_PATH = Path("annexa.toml")
+ENV_CONFIG = "ANNEXA_CONFIG"
+ENV_STORE_URL = "ANNEXA_STORE_URL"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable. ``problems`` lists each problem as 'key: what is wrong'."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSection(Section):
+    url: str = Field(default="sqlite:///annexa.db", description="SQLAlchemy URL of the store")
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not re.match(r"^(sqlite|postgresql(\+psycopg)?|postgres)://", url):
+            raise ValueError("must start with sqlite://, postgresql:// or postgresql+psycopg://")
+        return url
+
+
+class SigningSection(Section):
+    key_path: Path = Field(default=Path("annexa-signing.key"), description="Ed25519 key (PEM)")
+    trusted_public_keys: tuple[Path, ...] = Field(
+        default=(), description="older public keys (PEM) whose signatures still verify"
+    )
+
+
+class CollectorSection(Section):
+    max_workers: int = Field(default=8, ge=1, le=256)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    connect_timeout: float = Field(default=10.0, gt=0, le=300)
+    read_timeout: float = Field(default=60.0, gt=0, le=900)
+
+
+class RulesSection(Section):
+    paths: tuple[Path, ...] = Field(default=(), description="extra rule files or folders")
+    disabled: dict[str, str] = Field(default_factory=dict, description="rule id -> justification")
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("disabled")
+    @classmethod
+    def _justified(cls, disabled: dict[str, str]) -> dict[str, str]:
+        for rule_id, why in disabled.items():
+            if not why.strip():
+                raise ValueError(f"disabling {rule_id!r} needs a justification")
+        return disabled
+
+
+class RedactionSection(Section):
+    patterns: tuple[str, ...] = Field(default=(), description="extra regexes of secret values")
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+        return patterns
+
+
+class FileModel(Section):
+    """The top level of the file; targets are validated separately, by their provider."""
+
+    store: StoreSection = StoreSection()
+    signing: SigningSection = SigningSection()
+    collector: CollectorSection = CollectorSection()
+    rules: RulesSection = RulesSection()
+    redaction: RedactionSection = RedactionSection()
+    targets: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Config:
+    """A validated configuration."""
+
+    def __init__(self, model: FileModel, targets: list[TargetConfig], source: Path | None) -> None:
+        self.model = model
+        self.targets = targets
+        self.source = source
+        base = source.parent if source else Path.cwd()
+        self.store_url = os.environ.get(ENV_STORE_URL) or model.store.url
+        self.key_path = _resolve(base, model.signing.key_path)
+        self.trusted_public_keys = tuple(
+            _resolve(base, p) for p in model.signing.trusted_public_keys
+        )
+        self.rule_paths = tuple(_resolve(base, p) for p in model.rules.paths)
+
+    @property
+    def runtime(self) -> RuntimeSettings:
+        c = self.model.collector
+        return RuntimeSettings(c.max_workers, c.max_attempts, c.connect_timeout, c.read_timeout)
+
+    def digest(self) -> str:
+        """SHA-256 of the effective configuration (store password masked)."""
+        data = self.model.model_dump(mode="json", exclude={"targets"})
+        data["store"]["url"] = redact_url(self.store_url)
+        data["targets"] = [t.model_dump(mode="json") for t in self.targets]
+        return sha256_hex(canonical_json(data))
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def find_config_path(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(ENV_CONFIG)
+    return Path(env) if env else DEFAULT_PATH
+
+
+def load_config(path: Path, providers: EntryPointRegistry[Any] | None = None) -> Config:
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            source,
+            [f"config file not found (pass --config, set ${ENV_CONFIG}, or try `annexa demo`)"],
+        ) from None
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot read the config file: {exc.strerror}"]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from exc
+    return parse_config(data, path, providers)
+
+
+def parse_config(
+    data: Mapping[str, Any], path: Path | None, providers: EntryPointRegistry[Any] | None = None
+) -> Config:
+    source = str(path) if path else "<config>"
+    try:
+        model = FileModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, describe_errors(exc, FileModel)) from None
+    providers = providers or provider_registry()
+    problems: list[str] = []
+    targets: list[TargetConfig] = []
+    for index, raw in enumerate(model.targets):
+        where = f"targets[{index}]"
+        name = raw.get("provider")
+        if not isinstance(name, str):
+            problems.append(
+                f"{where}.provider: required key is missing (one of {', '.join(providers.names())})"
+            )
+            continue
+        try:
+            provider = providers.load(name)
+        except PluginError as exc:
+            problems.append(f"{where}.provider: {exc}")
+            continue
+        try:
+            targets.append(provider.target_model.model_validate(raw))
+        except ValidationError as exc:
+            problems += describe_errors(exc, provider.target_model, prefix=where)
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        if target.name in seen:
+            problems.append(f"targets[{index}].name: {target.name!r} is used by another target")
+        seen.add(target.name)
+    if problems:
+        raise ConfigError(source, problems)
+    return Config(model, targets, path)
+
+
+def _location(loc: Sequence[Any]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The model whose keys are valid at ``loc`` (to suggest a key for a misspelt one)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = field.annotation
+        for arg in (*typing.get_args(current), current):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                current = arg
+                break
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def describe_errors(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Turn pydantic's errors into 'key: what is wrong' lines."""
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = _location(loc)
+        key = f"{prefix}.{key}" if prefix and key else (prefix or key)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            known = sorted(parent.model_fields) if parent else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = (
+                f" (did you mean {close[0]!r}?)"
+                if close
+                else (f" (known keys: {', '.join(known)})" if known else "")
+            )
+            lines.append(f"{key}: unknown key{hint}")
+        elif kind == "missing":
+            lines.append(f"{key}: required key is missing")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{key}: {message} (got {error['input']!r})")
+    return lines

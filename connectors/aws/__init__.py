@@ -1,0 +1,1 @@
+"""AWS connectors: one module per resource family, all read-only."""
