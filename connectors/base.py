@@ -183,6 +183,18 @@ class UnitContext:
         """Record something incomplete about the unit that is not tied to one attribute."""
         self.notes.append(message)
 
+    def attempt(self, getter: Callable[[], R]) -> R | ConnectorError:
+        """``getter()``, or the taxonomy error that stopped it (so a failed listing of one
+        resource type is reported, never read as an empty list). Configuration errors, guard
+        refusals and unexpected exceptions propagate."""
+        try:
+            return getter()
+        except Exception as exc:
+            error = exc if isinstance(exc, ConnectorError) else self.translate(exc)
+            if error is None or isinstance(error, (ConfigurationError, MutationRefused)):
+                raise
+            return error
+
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunk: int = 256) -> Iterator[R]:
         """Apply ``fn`` to ``items`` using idle workers of the run's pool; yield results in order.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -136,5 +138,9 @@ def translate(exc: BaseException) -> ConnectorError | None:
 
 
 def _first_line(message: str) -> str:
+    """One short line; an HTML error page (a proxy's, or an emulator's) is reduced to its title."""
+    if re.match(r"\s*<(!doctype|html)", message, re.IGNORECASE):
+        title = re.search(r"<title>(.*?)</title>", message, re.IGNORECASE | re.DOTALL)
+        message = f"an HTML error page ({title.group(1) if title else 'untitled'})"
     text = " ".join(message.split())
     return text[:200]

@@ -12,7 +12,11 @@ from collections.abc import Iterable
 from annexa.connectors.base import Connector
 
 # botocore service names whose IAM action prefix differs
-SERVICE_PREFIX = {"s3control": "s3"}
+SERVICE_PREFIX = {
+    "s3control": "s3",
+    "elbv2": "elasticloadbalancing",
+    "accessanalyzer": "access-analyzer",
+}
 
 # API operations whose IAM action is named differently from the operation
 ACTION_FOR_OPERATION = {

@@ -63,3 +63,16 @@ def test_unrelated_exceptions_are_not_translated() -> None:
 def test_denial_names_the_operation_and_code() -> None:
     described = translate(client_error("AccessDenied", 403)).describe()
     assert described == "PermissionDenied [AccessDenied] in ListThings: AccessDenied happened"
+
+
+def test_an_html_error_page_is_reduced_to_its_title() -> None:
+    """Emulators and proxies answer unknown APIs with a web page, not an AWS error body."""
+    page = "<!doctype html>\n<html><head><title>404 Not Found</title></head><body>...</body></html>"
+    error = ClientError(
+        {"Error": {"Code": "404", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 404}},
+        "ListFunctionUrlConfigs",
+    )
+    translated = translate(error)
+    assert translated is not None
+    assert "an HTML error page (404 Not Found)" in translated.describe()
+    assert "<html" not in translated.describe()
