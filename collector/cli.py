@@ -157,6 +157,29 @@ def inventory(
 
 
 @main.command()
+@config_option
+@store_option
+@click.option("--run", "run_id", default=None, help="Run id or unique prefix (default: latest).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["ok", "partial", "denied", "error", "interrupted", "skipped"]),
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def units(
+    config_path: Path | None,
+    store_url: str | None,
+    run_id: str | None,
+    statuses: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Each work unit of a run: status, API calls, observations, seconds, error."""
+    config = load(config_path, store_url, required=False)
+    output.print_units(config, run_id, statuses, fmt)
+
+
+@main.command()
 @click.option("--automation", type=click.Choice(["automated", "partial", "manual"]), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 def controls(automation: str | None, fmt: str) -> None:

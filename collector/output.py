@@ -37,6 +37,11 @@ STATUS_STYLE = {
     "n/a": "dim",
     "manual": "dim",
     "not_applicable": "dim",
+    "ok": "green",
+    "partial": "yellow",
+    "denied": "red",
+    "interrupted": "yellow",
+    "skipped": "dim",
 }
 
 
@@ -313,6 +318,30 @@ def print_inventory(config: Config, run_id: str | None, fmt: str) -> None:
     )
     columns = ("category", "name", "account", "region", "resource_id")
     _emit_rows(rows, fmt, f"AI asset inventory of run {run.id}", columns)
+
+
+def print_units(config: Config, run_id: str | None, statuses: tuple[str, ...], fmt: str) -> None:
+    """Each work unit of a run: its status, API calls, observations, duration and error."""
+    store = open_store(config)
+    try:
+        run = resolve_run(store, run_id)
+        units = store.units(run.id)
+    finally:
+        store.close()
+    rows = (
+        {
+            "status": u.status,
+            "unit": u.unit_key,
+            "api_calls": u.api_calls,
+            "observations": u.observations,
+            "seconds": round((u.finished_at - u.started_at).total_seconds(), 2),
+            "error": u.error_message or "",
+        }
+        for u in units
+        if not statuses or u.status in statuses
+    )
+    columns = ("status", "unit", "api_calls", "observations", "seconds", "error")
+    _emit_rows(rows, fmt, f"Units of run {run.id}", columns)
 
 
 def print_controls(automation: str | None, fmt: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -178,6 +180,16 @@ def test_access_denied_on_one_service(estate: str, proxy, tmp_path: Path) -> Non
         "aws.s3/global: denied" in r for r in controls["A.8.3"]["gap_reasons"]
     )
     assert controls["A.8.3"]["status"] != "pass"
+
+    code, output = cli("units", "--config", str(config), "--status", "denied", "--format", "json")
+    assert code == 0, output
+    [denied] = json.loads(output)
+    assert denied["unit"] == "acme/aws.s3/global" and denied["api_calls"] >= 1
+    assert denied["error"].startswith("PermissionDenied [AccessDenied] in ListBuckets")
+    code, output = cli("units", "--config", str(config), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert {r["unit"] for r in rows} == set(found)
+    assert all(int(r["api_calls"]) > 0 for r in rows if r["status"] == "ok")
 
 
 def test_access_denied_in_one_region(estate: str, proxy, tmp_path: Path) -> None:
