@@ -7,6 +7,9 @@ For each rule of an observation's kind:
 2. if ``applies`` is falsy -> ``not_applicable``;
 3. if ``check`` is truthy -> ``pass``, else ``fail``;
 4. if an expression cannot be evaluated -> ``error``.
+
+Every expression (``applies``, ``check`` and those in reason templates) is evaluated with
+:data:`~annexa.mappings.rules.JMESPATH_OPTIONS`, so rules may call annexa's custom functions.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 
 from annexa.connectors.records import Observation
-from annexa.mappings.rules import TEMPLATE, Rule, ruleset_digest
+from annexa.mappings.rules import JMESPATH_OPTIONS, TEMPLATE, Rule, ruleset_digest
 
 Status = Literal["pass", "fail", "not_applicable", "error"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "not_applicable", "error")
@@ -53,7 +56,7 @@ def _truthy(value: Any) -> bool:
 
 def _render(template: str, data: Mapping[str, Any]) -> str:
     def render(match: Any) -> str:
-        value = jmespath.search(match.group(1), data)
+        value = jmespath.search(match.group(1), data, options=JMESPATH_OPTIONS)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value) if value else "none"
         return "none" if value is None else str(value)
@@ -100,9 +103,10 @@ class RuleEngine:
             return result("error", f"evidence gap: could not read {reasons}")
         assert rule.check_expr is not None, "rules are built by build_rule"
         try:
-            if rule.applies_expr is not None and not _truthy(rule.applies_expr.search(data)):
+            applies = rule.applies_expr
+            if applies is not None and not _truthy(applies.search(data, JMESPATH_OPTIONS)):
                 return result("not_applicable", _render(rule.not_applicable_reason, data))
-            passed = _truthy(rule.check_expr.search(data))
+            passed = _truthy(rule.check_expr.search(data, JMESPATH_OPTIONS))
         except (JMESPathError, TypeError, ValueError) as exc:
             return result("error", f"rule could not be evaluated: {exc}")
         if passed:

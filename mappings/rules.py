@@ -18,6 +18,17 @@ A rules file holds ``[[rule]]`` tables::
 the reason. ``${name}`` is replaced by a parameter, which ``[rules.params]`` in the config can
 override per rule: a JSON literal in expressions, a key name inside a quoted identifier
 (``tags."${owner_tag}"``), plain text in titles and reasons.
+
+Besides JMESPath's standard functions, expressions may call the functions of
+:class:`RuleFunctions`; the engine evaluates every expression with :data:`JMESPATH_OPTIONS`:
+
+``ports_in(ranges, ports)``
+    The sorted, distinct numbers of ``ports`` that any of ``ranges`` lets through, for checks
+    such as ``length(ports_in(world_ingress, ${admin_ports})) == `0```. A range is an object with
+    ``protocol``, ``from_port`` and ``to_port``: protocol ``"-1"`` (all traffic) covers every
+    port; ``"tcp"`` (or its number ``"6"``) covers ``from_port`` to ``to_port`` inclusive. Other
+    protocols (UDP, ICMP, ...) cover no port here, since the port lists rules name are TCP
+    services (SSH, RDP, databases).
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jmespath
+from jmespath import functions
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -40,6 +52,42 @@ from annexa.connectors.records import canonical_json, sha256_hex
 Severity = Literal["low", "medium", "high", "critical"]
 PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TEMPLATE = re.compile(r"(?<!\$)\{((?:\$\{\w+\}|[^{}])+)\}")
+
+
+ALL_TRAFFIC = "-1"
+TCP = ("tcp", "6")
+
+
+def ports_in(ranges: Iterable[Mapping[str, Any]], ports: Iterable[int]) -> list[int]:
+    """The sorted, distinct ``ports`` covered by any of ``ranges`` (all traffic or TCP)."""
+    wanted, covered = list(ports), set[int]()
+    for entry in ranges:
+        protocol = str(entry.get("protocol"))
+        low, high = entry.get("from_port"), entry.get("to_port")
+        for port in wanted:
+            if protocol == ALL_TRAFFIC or (
+                protocol in TCP
+                and isinstance(low, int)
+                and isinstance(high, int)
+                and low <= port <= high
+            ):
+                covered.add(int(port))
+    return sorted(covered)
+
+
+# jmespath ships no type hints: its base class and decorator are Any to mypy.
+class RuleFunctions(functions.Functions):  # type: ignore[misc]
+    """JMESPath functions available to rule expressions besides the standard ones."""
+
+    @functions.signature(  # type: ignore[untyped-decorator]
+        {"types": ["array-object"]}, {"types": ["array-number"]}
+    )
+    def _func_ports_in(self, ranges: list[dict[str, Any]], ports: list[int]) -> list[int]:
+        return ports_in(ranges, ports)
+
+
+JMESPATH_OPTIONS = jmespath.Options(custom_functions=RuleFunctions())
+FUNCTIONS = frozenset(RuleFunctions.FUNCTION_TABLE)
 
 
 class RuleError(ValueError):
@@ -157,11 +205,23 @@ def root_fields(node: Mapping[str, Any], at_root: bool = True) -> set[str]:
     return found
 
 
+def _functions(node: Mapping[str, Any]) -> set[str]:
+    """Names of the functions an expression calls."""
+    found = {node["value"]} if node["type"] == "function_expression" else set()
+    for child in node.get("children", []):
+        found |= _functions(child)
+    return found
+
+
 def _compile(expression: str, where: str) -> ParsedResult:
     try:
-        return jmespath.compile(expression)
+        compiled = jmespath.compile(expression)
     except JMESPathError as exc:
         raise RuleError(f"{where}: invalid JMESPath {expression!r}: {exc}") from exc
+    unknown = _functions(compiled.parsed) - FUNCTIONS
+    if unknown:
+        raise RuleError(f"{where}: {expression!r} calls unknown function(s) {sorted(unknown)}")
+    return compiled
 
 
 def build_rule(spec: RuleSpec, origin: str, overrides: Mapping[str, Any] | None = None) -> Rule:

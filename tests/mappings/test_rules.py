@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from annexa.connectors.records import Observation, Scope
 from annexa.connectors.registry import connector_registry
 from annexa.mappings.catalogue import load_catalogue
-from annexa.mappings.rules import RuleError, load_rules, parse_rules_file
+from annexa.mappings.engine import RuleEngine
+from annexa.mappings.rules import RuleError, load_rules, parse_rules_file, ports_in
 
 
 def declared_kinds() -> dict[str, set[str]]:
@@ -92,3 +96,58 @@ def test_extra_rules_folder(tmp_path) -> None:
     assert "acme.s3.tagged" in {r.id for r in load_rules([tmp_path])}
     with pytest.raises(RuleError, match="already defined"):
         load_rules([tmp_path, tmp_path / "custom.toml"])
+
+
+def test_ports_in_covers_all_traffic_and_tcp_ranges_only() -> None:
+    ranges = [
+        {"protocol": "tcp", "from_port": 20, "to_port": 23, "source": "0.0.0.0/0"},
+        {"protocol": "6", "from_port": 5000, "to_port": 6000, "source": "::/0"},
+        {"protocol": "udp", "from_port": 0, "to_port": 65535, "source": "0.0.0.0/0"},
+        {"protocol": "icmp", "from_port": -1, "to_port": -1, "source": "0.0.0.0/0"},
+    ]
+    assert ports_in(ranges, [3389, 22, 5432, 22, 53, 6001]) == [22, 5432]
+    assert ports_in([{"protocol": "-1", "from_port": None, "to_port": None}], [443, 22]) == [
+        22,
+        443,
+    ]
+    assert ports_in([{"protocol": "tcp", "from_port": None, "to_port": None}], [22]) == []
+    assert ports_in([], [22]) == []
+    assert ports_in(ranges, []) == []
+
+
+def test_rules_call_ports_in_in_checks_and_reasons(tmp_path) -> None:
+    (tmp_path / "ports.toml").write_text(
+        '[[rule]]\nid = "acme.sg.admin"\nkind = "aws.ec2.security_group"\ntitle = "t"\n'
+        'controls = ["A.8.20"]\nparams = { ports = [22, 3389] }\n'
+        'check = "length(ports_in(world, ${ports})) == `0`"\n'
+        'pass = "none of ${ports}"\nfail = "open: {ports_in(world, ${ports})}"\n'
+    )
+    [rule] = [r for r in load_rules([tmp_path]) if r.id == "acme.sg.admin"]
+    assert rule.fields == {"world"}
+    engine = RuleEngine([rule])
+
+    def judge(world: object) -> tuple[str, str]:
+        obs = Observation(
+            rule.kind, "sg", Scope("aws", "1", "eu-west-1"), {"world": world}, datetime.now(UTC)
+        )
+        [evaluation] = engine.evaluate(obs)
+        return evaluation.status, evaluation.reason
+
+    open_all = [{"protocol": "-1", "from_port": None, "to_port": None}]
+    assert judge(open_all) == ("fail", "open: 22, 3389")
+    assert judge([{"protocol": "tcp", "from_port": 443, "to_port": 443}]) == (
+        "pass",
+        "none of [22, 3389]",
+    )
+    status, reason = judge("not a list")
+    assert status == "error" and "ports_in" in reason
+
+
+def test_unknown_functions_are_refused_when_rules_load(tmp_path) -> None:
+    (tmp_path / "typo.toml").write_text(
+        '[[rule]]\nid = "acme.sg.typo"\nkind = "aws.ec2.security_group"\ntitle = "t"\n'
+        'controls = ["A.8.20"]\ncheck = "length(port_in(world, `[22]`)) == `0`"\n'
+        'pass = "p"\nfail = "f"\n'
+    )
+    with pytest.raises(RuleError, match=r"typo.toml: rule acme.sg.typo: .*unknown function"):
+        load_rules([tmp_path])
