@@ -14,7 +14,29 @@ from annexa.connectors.registry import (
     provider_registry,
 )
 
-EXPECTED = {"aws.iam", "aws.s3", "aws.cloudtrail", "aws.config", "aws.kms"}
+EXPECTED = {
+    "aws.iam",
+    "aws.s3",
+    "aws.cloudtrail",
+    "aws.config",
+    "aws.kms",
+    "aws.organizations",
+    "aws.backup",
+    "aws.elbv2",
+    "aws.acm",
+    "aws.lambda",
+    "aws.ecr",
+    "aws.eks",
+    "aws.sagemaker",
+    "aws.bedrock",
+    "aws.ec2",
+    "aws.vpc",
+    "aws.rds",
+    "aws.cloudwatch",
+    "aws.guardduty",
+    "aws.securityhub",
+    "aws.accessanalyzer",
+}
 
 
 def point(name: str, value: str) -> EntryPoint:

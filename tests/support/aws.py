@@ -41,11 +41,17 @@ def open_session(endpoint: str, regions: Iterable[str] = REGIONS) -> AwsSession:
 
 
 def run_unit(
-    connector: type[Connector], endpoint: str, scope: str, session: AwsSession | None = None
+    connector: type[Connector],
+    endpoint: str,
+    scope: str,
+    session: AwsSession | None = None,
+    counter: CallCounter | None = None,
 ) -> tuple[list[Observation], CallCounter]:
-    """Collect one unit and check every observation against the connector's declarations."""
+    """Collect one unit and check every observation against the connector's declarations.
+
+    Pass ``counter`` to keep the API calls of a unit that raises."""
     session = session or open_session(endpoint)
-    counter = CallCounter()
+    counter = counter if counter is not None else CallCounter()
     with ThreadPoolExecutor(4) as pool, counting(counter):
         ctx = UnitContext(
             run_id="test-run",
