@@ -137,9 +137,23 @@ def seed(endpoint: str, total: int) -> str:
             share = {family: n // (2 * len(REGIONS)) for family, n in counts.items()}
             jobs += seed_regional(make, region, f"a{a}r{r}", share)
     with ThreadPoolExecutor(8) as pool:
-        for future in [pool.submit(job) for job in jobs]:
+        for future in [pool.submit(retried, job) for job in jobs]:
             future.result()
     return str(member)
+
+
+def retried(job: Callable[[], Any], attempts: int = 5) -> Any:
+    """moto's server occasionally answers a burst of concurrent writes with an HTML 500."""
+    from botocore.parsers import ResponseParserError
+
+    for attempt in range(attempts):
+        try:
+            return job()
+        except ResponseParserError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None
 
 
 def seed_global(
@@ -174,9 +188,17 @@ def seed_regional(
     zone = f"{region}a"
 
     def group(i: int) -> None:
-        group_id = ec2.create_security_group(
-            GroupName=f"sg-{tag}-{i}", Description="bench", VpcId=vpc
-        )["GroupId"]
+        name = f"sg-{tag}-{i}"
+        try:
+            group_id = ec2.create_security_group(GroupName=name, Description="bench", VpcId=vpc)[
+                "GroupId"
+            ]
+        except ec2.exceptions.ClientError as exc:  # created by an attempt that answered 500
+            if "Duplicate" not in str(exc):
+                raise
+            group_id = ec2.describe_security_groups(
+                Filters=[{"Name": "group-name", "Values": [name]}]
+            )["SecurityGroups"][0]["GroupId"]
         if i % 10 == 0:
             port = (22, 443, 5432, 3389)[i // 10 % 4]
             ec2.authorize_security_group_ingress(

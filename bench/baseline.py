@@ -164,18 +164,25 @@ def kms(make: Callable[..., Any], region: str) -> Jobs:
 
 def ec2(make: Callable[..., Any], region: str) -> Jobs:
     client = make("ec2", region)
-    client.get_ebs_encryption_by_default()
-    tolerant(client.get_ebs_default_kms_key_id)
-    list(pages(client, "describe_volumes", "Volumes"))
-    list(pages(client, "describe_instances", "Reservations"))
+    list(pages(client, "describe_volumes", "Volumes", MaxResults=500))
     snapshots = list(pages(client, "describe_snapshots", "Snapshots", OwnerIds=["self"]))
     list(pages(client, "describe_images", "Images", Owners=["self"]))
-    return [
-        lambda s=s["SnapshotId"]: client.describe_snapshot_attribute(
-            SnapshotId=s, Attribute="createVolumePermission"
+    live = ["pending", "running", "shutting-down", "stopping", "stopped"]
+    filters = [{"Name": "instance-state-name", "Values": live}]
+    list(pages(client, "describe_instances", "Reservations", Filters=filters))
+    client.get_ebs_encryption_by_default()
+    tolerant(client.get_ebs_default_kms_key_id)  # moto does not implement it
+    if snapshots:  # the public ones, in one listing rather than one attribute call each
+        list(
+            pages(
+                client,
+                "describe_snapshots",
+                "Snapshots",
+                OwnerIds=["self"],
+                RestorableByUserIds=["all"],
+            )
         )
-        for s in snapshots
-    ]
+    return []
 
 
 def vpc(make: Callable[..., Any], region: str) -> Jobs:
@@ -187,10 +194,14 @@ def vpc(make: Callable[..., Any], region: str) -> Jobs:
 
 
 def cloudwatch(make: Callable[..., Any], region: str) -> Jobs:
+    """Log groups; metric filters and alarms only where a CloudTrail log group lives."""
     logs = make("logs", region)
+    trails = make("cloudtrail", region).describe_trails(includeShadowTrails=True)["trailList"]
     list(pages(logs, "describe_log_groups", "logGroups"))
-    list(pages(logs, "describe_metric_filters", "metricFilters"))
-    list(pages(make("cloudwatch", region), "describe_alarms", "MetricAlarms"))
+    if any(f":logs:{region}:" in t.get("CloudWatchLogsLogGroupArn", "") for t in trails):
+        list(pages(logs, "describe_metric_filters", "metricFilters"))
+        alarms = make("cloudwatch", region)
+        list(pages(alarms, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"]))
     return []
 
 

@@ -195,6 +195,20 @@ class UnitContext:
                 raise
             return error
 
+    def attempt_all(
+        self, label: str, getters: Mapping[str, Callable[[], R]]
+    ) -> dict[str, R | ConnectorError]:
+        """:meth:`attempt` each of a unit's independent listings. A failed one is noted on the
+        unit ("<label> <name> not listed: <reason>") while the others are still observed; when
+        every one fails, the unit fails with the first error."""
+        found = {name: self.attempt(getter) for name, getter in getters.items()}
+        errors = [(n, e) for n, e in found.items() if isinstance(e, ConnectorError)]
+        if errors and len(errors) == len(found):
+            raise errors[0][1]
+        for name, error in errors:
+            self.note(f"{label} {name} not listed: {error.describe()}")
+        return found
+
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunk: int = 256) -> Iterator[R]:
         """Apply ``fn`` to ``items`` using idle workers of the run's pool; yield results in order.
 

@@ -223,15 +223,10 @@ class BedrockConnector(Connector):
                 lambda m: _custom_model(ctx, bedrock, m),
             ),
         }
-        found = {
-            family: ctx.attempt(partial(_all, bedrock, op, key))
-            for family, (op, key, _) in families.items()
-        }
-        errors = {f: e for f, e in found.items() if isinstance(e, ConnectorError)}
-        if len(errors) == len(found):
-            raise next(iter(errors.values()))
-        for family, error in errors.items():
-            ctx.note(f"Bedrock {family} not listed: {error.describe()}")
+        found = ctx.attempt_all(
+            "Bedrock",
+            {family: partial(_all, bedrock, op, key) for family, (op, key, _) in families.items()},
+        )
         yield ctx.observe(
             "aws.bedrock.invocation_logging",
             f"arn:aws:bedrock:{region}:{ctx.scope.account}:model-invocation-logging",

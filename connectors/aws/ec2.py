@@ -292,12 +292,10 @@ class Ec2Connector(Connector):
             "images": list_images,
             "instances": list_instances,
         }
-        found = {family: ctx.attempt(partial(lister, ec2)) for family, lister in listings.items()}
-        errors = {f: e for f, e in found.items() if isinstance(e, ConnectorError)}
-        if len(errors) == len(found):
-            raise next(iter(errors.values()))
-        for family, error in errors.items():
-            ctx.note(f"EC2 {family} not listed: {error.describe()}")
+        found = ctx.attempt_all(
+            "EC2",
+            {family: partial(lister, ec2) for family, lister in listings.items()},
+        )
         arn = f"arn:aws:ec2:{region}:{account}"
         yield ctx.observe(
             "aws.ec2.ebs_defaults", f"{arn}:ebs-encryption-by-default", ebs_defaults(ctx, ec2)

@@ -184,15 +184,13 @@ class RdsConnector(Connector):
             "DB instances": ("describe_db_instances", "DBInstances"),
             "DB clusters": ("describe_db_clusters", "DBClusters"),
         }
-        found = {
-            family: ctx.attempt(partial(_list, rds, operation, key))
-            for family, (operation, key) in listings.items()
-        }
-        errors = {f: e for f, e in found.items() if isinstance(e, ConnectorError)}
-        if len(errors) == len(found):
-            raise next(iter(errors.values()))
-        for family, error in errors.items():
-            ctx.note(f"RDS {family} not listed: {error.describe()}")
+        found = ctx.attempt_all(
+            "RDS",
+            {
+                family: partial(_list, rds, operation, key)
+                for family, (operation, key) in listings.items()
+            },
+        )
         instances, clusters = found["DB instances"], found["DB clusters"]
         if not isinstance(instances, ConnectorError):
             for db in instances:

@@ -181,15 +181,10 @@ class SageMakerConnector(Connector):
             ),
             "domains": ("list_domains", "Domains", lambda d: _domain(ctx, sm, d)),
         }
-        found = {
-            family: ctx.attempt(partial(_all, sm, op, key))
-            for family, (op, key, _) in families.items()
-        }
-        errors = {f: e for f, e in found.items() if isinstance(e, ConnectorError)}
-        if len(errors) == len(found):
-            raise next(iter(errors.values()))
-        for family, error in errors.items():
-            ctx.note(f"SageMaker {family} not listed: {error.describe()}")
+        found = ctx.attempt_all(
+            "SageMaker",
+            {family: partial(_all, sm, op, key) for family, (op, key, _) in families.items()},
+        )
         for family, items in found.items():
             if not isinstance(items, ConnectorError):
                 yield from ctx.map(families[family][2], items)

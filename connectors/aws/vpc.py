@@ -183,15 +183,13 @@ class VpcConnector(Connector):
             "security groups": ("describe_security_groups", "SecurityGroups"),
             "VPCs": ("describe_vpcs", "Vpcs"),
         }
-        found = {
-            family: ctx.attempt(partial(_list, ec2, operation, key, account))
-            for family, (operation, key) in listings.items()
-        }
-        errors = {f: e for f, e in found.items() if isinstance(e, ConnectorError)}
-        if len(errors) == len(found):
-            raise next(iter(errors.values()))
-        for family, error in errors.items():
-            ctx.note(f"EC2 {family} not listed: {error.describe()}")
+        found = ctx.attempt_all(
+            "EC2",
+            {
+                family: partial(_list, ec2, operation, key, account)
+                for family, (operation, key) in listings.items()
+            },
+        )
         groups, vpcs = found["security groups"], found["VPCs"]
         if not isinstance(groups, ConnectorError):
             for group in groups:

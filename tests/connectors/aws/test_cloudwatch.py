@@ -16,13 +16,8 @@ import pytest
 from botocore.stub import Stubber
 
 from annexa.collector.runner import check_observation
-from annexa.connectors.aws.cloudwatch import (
-    EVENTS,
-    CloudWatchConnector,
-    log_group_key,
-    matches,
-    terms,
-)
+from annexa.connectors.aws.cis_monitoring import EVENTS, matches, terms
+from annexa.connectors.aws.cloudwatch import CloudWatchConnector, log_group_key
 from annexa.connectors.aws.provider import AwsProvider
 from annexa.connectors.base import UnitContext
 from annexa.connectors.errors import PermissionDenied
