@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.faultproxy import FaultProxy
+from tests.support.kube import FakeApiServer
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may find real credentials or profiles, and no test reaches AWS."""
+    """No test may find real credentials, profiles or kubeconfigs, and none reaches a cloud."""
     for name in list(os.environ):
-        if name.startswith("AWS_") or name.startswith("ANNEXA_"):
+        if name.startswith(("AWS_", "ANNEXA_", "KUBECONFIG", "KUBERNETES_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -26,6 +27,13 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def kube_api() -> Iterator[FakeApiServer]:
+    """A fresh fake Kubernetes API server over HTTP (add objects before collecting)."""
+    with FakeApiServer().running() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

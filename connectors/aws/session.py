@@ -21,6 +21,7 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 from botocore.exceptions import NoCredentialsError
 
 from annexa.connectors.aws import guard
+from annexa.connectors.memo import Memo
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,7 @@ class AwsSession:
         self.home_region = home_region
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
-        self._memo: dict[Any, Any] = {}
-        self._memo_locks: dict[Any, threading.Lock] = {}
+        self._memo = Memo()
         guard.install(boto.events)
         identity = self.client("sts").get_caller_identity()
         self._account = str(identity["Account"])
@@ -164,15 +164,4 @@ class AwsSession:
         A multi-region trail, for instance, is visible from every region; its status is read
         once, not once per region.
         """
-        with self._lock:
-            lock = self._memo_locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._memo:
-                try:
-                    self._memo[key] = (True, compute())
-                except Exception as exc:  # noqa: BLE001 (re-raised to every caller)
-                    self._memo[key] = (False, exc)
-            ok, value = self._memo[key]
-        if not ok:
-            raise value
-        return value
+        return self._memo(key, compute)

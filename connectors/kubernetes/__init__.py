@@ -1,0 +1,1 @@
+"""Kubernetes clusters: RBAC, namespaces, workloads, control plane, admission, model serving."""
