@@ -3,7 +3,7 @@
 It serves schema-valid objects over HTTP (or HTTPS with a self-signed certificate) the way an API
 server does: typed lists (``PodList`` with ``kind``/``apiVersion``/``metadata``/``items``) for
 cluster-wide, namespaced and cluster-scoped listings, single objects, ``limit``/``continue``
-pagination, ``Status`` bodies for errors, bearer-token authentication, ``/version`` and
+pagination, equality ``labelSelector``s, ``Status`` bodies for errors, bearer-token authentication, ``/version`` and
 ``/healthz``. Custom resources are served only once their type is installed (a cluster without
 the KServe CRDs answers 404, as a real one does). Tests can deny a resource type (403), make one
 fail a few times (429, 503) before it answers, and read the log of every request received.
@@ -15,6 +15,7 @@ import base64
 import datetime
 import ipaddress
 import json
+import re
 import ssl
 import tempfile
 import threading
@@ -176,10 +177,12 @@ def pod(
     *,
     containers: list[dict] | None = None,
     owner: dict | None = None,
+    metadata: dict | None = None,
     **spec: Any,
 ) -> dict:
-    """A Pod; ``owner={"kind": "ReplicaSet", "name": "web-6d4"}`` sets a controller reference."""
-    metadata: dict[str, Any] = {}
+    """A Pod; ``owner={"kind": "ReplicaSet", "name": "web-6d4"}`` sets a controller reference,
+    ``metadata={"labels": ...}`` merges into its metadata, other keywords go into its spec."""
+    metadata = dict(metadata or {})
     if owner is not None:
         metadata["ownerReferences"] = [owner_ref(owner["kind"], owner["name"])]
     return obj(
@@ -361,6 +364,14 @@ class FakeApiServer:
             for o in self.objects[key]
             if namespace_name is None or o["metadata"].get("namespace") == namespace_name
         ]
+        for term in ",".join(query.get("labelSelector", [])).split(","):
+            if term:  # equality selectors only: key=value, key==value, key!=value
+                key, op, value = re.match(r"([^!=]+)(!=|==|=)(.*)", term).groups()  # type: ignore[union-attr]
+                items = [
+                    o
+                    for o in items
+                    if ((o["metadata"].get("labels") or {}).get(key) == value) == (op != "!=")
+                ]
         if name is not None:
             found = [o for o in items if o["metadata"]["name"] == name]
             if not found:

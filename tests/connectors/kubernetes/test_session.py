@@ -197,3 +197,25 @@ def test_unreachable_api_server_is_transient(tmp_path) -> None:
     with pytest.raises(Exception) as raised:
         KubernetesProvider().open_session(target, SETTINGS)
     assert isinstance(translate(raised.value), TransientError)
+
+
+def test_fake_server_filters_by_label_selector(kube_api: FakeApiServer) -> None:
+    from tests.support.kube import obj
+
+    kube_api.add(
+        pod(
+            "kube-apiserver-cp1",
+            "kube-system",
+            metadata={"labels": {"component": "kube-apiserver"}},
+        ),
+        pod("coredns-1", "kube-system", metadata={"labels": {"k8s-app": "kube-dns"}}),
+    )
+    kube_api.add(obj("v1", "ServiceAccount", "default", "kube-system"))
+    session = open_session(kube_api)
+    core = session.api(client.CoreV1Api)
+    found = list(
+        session.list_all(
+            core.list_namespaced_pod, "kube-system", label_selector="component=kube-apiserver"
+        )
+    )
+    assert [p.metadata.name for p in found] == ["kube-apiserver-cp1"]
