@@ -1,0 +1,1 @@
+"""Representative fake-cluster estates, one module per Kubernetes connector family."""
