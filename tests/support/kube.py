@@ -305,7 +305,8 @@ class FakeApiServer:
         parts = urlsplit(target)
         with self._lock:
             self.requests.append((method, parts.path, parts.query))
-        if headers.get("Authorization") != f"Bearer {self.token}":
+        scheme, _, credential = (headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or credential != self.token:  # the scheme is case-blind
             return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
         if method != "GET":
             return self._json(

@@ -219,3 +219,28 @@ def test_fake_server_filters_by_label_selector(kube_api: FakeApiServer) -> None:
         )
     )
     assert [p.metadata.name for p in found] == ["kube-apiserver-cp1"]
+
+
+def test_in_cluster_uses_the_pods_service_account(tmp_path, monkeypatch) -> None:
+    from kubernetes.config import incluster_config
+
+    with FakeApiServer(tls=True).running() as server:
+        server.add(pod("web"))
+        (tmp_path / "token").write_text(server.token)
+        (tmp_path / "ca.crt").write_bytes(server.ca_pem)
+        monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "token"))
+        monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(tmp_path / "ca.crt"))
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", server.url.rsplit(":", 1)[1])
+        target = KubernetesTarget(name="in-cluster", in_cluster=True)
+        session = KubernetesProvider().open_session(target, SETTINGS)
+        pods = list(session.list_all(session.api(client.CoreV1Api).list_pod_for_all_namespaces))
+    assert session.account == "in-cluster"
+    assert [p.metadata.name for p in pods] == ["web"]
+
+
+def test_in_cluster_outside_a_cluster_is_a_configuration_error() -> None:
+    with pytest.raises(Exception) as raised:
+        KubernetesProvider().open_session(KubernetesTarget(name="t", in_cluster=True), SETTINGS)
+    error = translate(raised.value)
+    assert isinstance(error, ConfigurationError) and "service" in error.describe().lower()
