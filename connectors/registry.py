@@ -24,6 +24,15 @@ PROVIDER_GROUP = "annexa.providers"
 
 T = TypeVar("T")
 
+# How each provider's connectors name the permissions they need ("*": cloud IAM actions).
+PERMISSION_FORMS = {
+    "*": (re.compile(r"^[\w.-]+:\S+$"), "service:Action"),
+    "kubernetes": (
+        re.compile(r"^(get|list) (/\S*|[\w*-]+(\.[\w.-]+)?(/[\w-]+)?)$"),
+        "get|list <resource>[.<group>] or get /<url>",
+    ),
+}
+
 
 class PluginError(Exception):
     """A plugin could not be loaded or declares metadata annexa cannot use."""
@@ -110,8 +119,9 @@ def _check_connector(name: str, obj: object) -> type[Connector]:
                 f"connector {name!r}: AI asset kind {kind.name!r} needs a category from "
                 f"{AI_ASSET_CATEGORIES} and a 'name' attribute"
             )
-    if not obj.permissions or not all(re.match(r"^[\w.-]+:\S+$", p) for p in obj.permissions):
-        raise PluginError(f"connector {name!r} must declare permissions as 'service:Action'")
+    form, example = PERMISSION_FORMS.get(obj.provider, PERMISSION_FORMS["*"])
+    if not obj.permissions or not all(form.match(p) for p in obj.permissions):
+        raise PluginError(f"connector {name!r} must declare permissions as {example!r}")
     return obj
 
 
