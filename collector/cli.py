@@ -198,7 +198,8 @@ def connectors(fmt: str) -> None:
 @main.command()
 @click.argument("provider")
 def policy(provider: str) -> None:
-    """Print the least-privilege read-only policy for PROVIDER's connectors (e.g. aws)."""
+    """Print the least-privilege read-only policy for PROVIDER's connectors (aws: an IAM policy;
+    kubernetes: ServiceAccount, ClusterRole and binding)."""
     if not output.print_policy(provider):
         sys.exit(EXIT_CONFIG)
 

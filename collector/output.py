@@ -22,6 +22,7 @@ from annexa.collector.inventory import summary as inventory_summary
 from annexa.collector.plan import Plan
 from annexa.collector.report import ControlStatus, control_summary
 from annexa.collector.runner import RunResult
+from annexa.connectors.base import Connector
 from annexa.connectors.records import utc_iso
 from annexa.connectors.registry import connector_registry
 from annexa.mappings.catalogue import load_catalogue
@@ -365,13 +366,23 @@ def print_controls(automation: str | None, fmt: str) -> None:
     _emit_rows(rows, fmt, "ISO/IEC 27001:2022 Annex A", columns)
 
 
+def _scope(connector: type[Connector]) -> str:
+    """How a connector's units split: its provider says (per region, global, per cluster)."""
+    from annexa.connectors.registry import PluginError, provider_registry
+
+    try:
+        return provider_registry().load(connector.provider)().describe_scope(connector)
+    except PluginError:
+        return "per region" if connector.regional else "global"
+
+
 def print_connectors(fmt: str) -> bool:
     loaded, failures = connector_registry().load_all()
     data: list[dict[str, Any]] = [
         {
             "name": name,
             "provider": cls.provider,
-            "scope": "per region" if cls.regional else "global",
+            "scope": _scope(cls),
             "kinds": [k.name for k in cls.kinds],
             "permissions": list(cls.permissions),
             "description": cls.description,

@@ -70,6 +70,10 @@ class Provider(ABC):
     def scopes(self, target: Any, connector: type[Connector]) -> tuple[str, ...]:
         """The scopes (regions, ...) in which ``connector`` runs for ``target``."""
 
+    def describe_scope(self, connector: type[Connector]) -> str:
+        """How ``connector``'s units split, for listings: "per region", "global", ..."""
+        return "per region" if connector.regional else "global"
+
     @abstractmethod
     def translate_error(self, exc: BaseException) -> ConnectorError | None:
         """Map an SDK exception onto the taxonomy, or ``None`` if it is not an SDK error."""

@@ -109,6 +109,7 @@ class KubernetesProvider(Provider):
     def open_session(self, target: KubernetesTarget, settings: RuntimeSettings) -> KubeSession:
         configuration, cluster = load_configuration(target)
         configuration.connection_pool_maxsize = max(10, settings.max_workers)
+        configuration.retries = 0  # GuardedApiClient retries, with backoff, and counts attempts
         api_client = GuardedApiClient(
             configuration,
             max_attempts=settings.max_attempts,
@@ -121,6 +122,9 @@ class KubernetesProvider(Provider):
 
     def scopes(self, target: KubernetesTarget, connector: type[Connector]) -> tuple[str, ...]:
         return (SCOPE,)
+
+    def describe_scope(self, connector: type[Connector]) -> str:
+        return "per cluster"
 
     def translate_error(self, exc: BaseException) -> ConnectorError | None:
         return translate(exc)

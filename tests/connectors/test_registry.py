@@ -36,6 +36,12 @@ EXPECTED = {
     "aws.guardduty",
     "aws.securityhub",
     "aws.accessanalyzer",
+    "kubernetes.rbac",
+    "kubernetes.namespaces",
+    "kubernetes.workloads",
+    "kubernetes.controlplane",
+    "kubernetes.admission",
+    "kubernetes.modelserving",
 }
 
 
