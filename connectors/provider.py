@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,14 @@ from annexa.connectors.base import Connector
 from annexa.connectors.errors import ConnectorError
 
 TARGET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+
+
+def user_agent() -> str:
+    """What annexa calls itself in API requests (``annexa/<version>``), for the audit logs."""
+    try:
+        return f"annexa/{version('annexa')}"
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "annexa/dev"
 
 
 class TargetConfig(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -15,7 +14,7 @@ from annexa.connectors.aws.permissions import policy_document
 from annexa.connectors.aws.session import AwsSession, ClientSettings
 from annexa.connectors.base import Connector
 from annexa.connectors.errors import ConnectorError
-from annexa.connectors.provider import Provider, RuntimeSettings, TargetConfig
+from annexa.connectors.provider import Provider, RuntimeSettings, TargetConfig, user_agent
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d+$"
 ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
@@ -75,13 +74,6 @@ class AwsTarget(TargetConfig):
         if len(set(regions)) != len(regions):
             raise ValueError("a region is listed twice")
         return regions
-
-
-def _agent() -> str:
-    try:
-        return f"annexa/{version('annexa')}"
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "annexa/dev"
 
 
 class AwsProvider(Provider):
@@ -154,7 +146,7 @@ class AwsProvider(Provider):
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             max_pool_connections=max(10, settings.max_workers),
-            user_agent=_agent(),
+            user_agent=user_agent(),
         )
         return AwsSession.open(
             client_settings,

@@ -8,7 +8,6 @@ scope ``cluster``; the scope's account is the cluster's name.
 from __future__ import annotations
 
 import os
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +21,7 @@ from annexa.connectors.kubernetes.errors import translate
 from annexa.connectors.kubernetes.guard import GuardedApiClient
 from annexa.connectors.kubernetes.permissions import manifests
 from annexa.connectors.kubernetes.session import DEFAULT_PAGE_SIZE, KubeSession
-from annexa.connectors.provider import Provider, RuntimeSettings, TargetConfig
+from annexa.connectors.provider import Provider, RuntimeSettings, TargetConfig, user_agent
 
 SCOPE = "cluster"
 
@@ -56,13 +55,6 @@ class KubernetesTarget(TargetConfig):
         if self.in_cluster and (self.kubeconfig or self.context):
             raise ValueError("in_cluster = true cannot be combined with kubeconfig or context")
         return self
-
-
-def _agent() -> str:
-    try:
-        return f"annexa/{version('annexa')}"
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "annexa/dev"
 
 
 def _kubeconfig_path(target: KubernetesTarget) -> str:
@@ -115,7 +107,7 @@ class KubernetesProvider(Provider):
             max_attempts=settings.max_attempts,
             timeout=(settings.connect_timeout, settings.read_timeout),
         )
-        api_client.user_agent = _agent()
+        api_client.user_agent = user_agent()
         session = KubeSession(api_client, cluster, target.page_size)
         session.version()  # fail the session (and name why) when the API server does not answer
         return session

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from annexa.collector.runner import check_observation
 from annexa.connectors.aws.provider import AwsProvider, AwsTarget
 from annexa.connectors.aws.session import AwsSession, strip_account_host
-from annexa.connectors.base import Connector, UnitContext
-from annexa.connectors.calls import CallCounter, counting
+from annexa.connectors.base import Connector
+from annexa.connectors.calls import CallCounter
 from annexa.connectors.provider import RuntimeSettings
 from annexa.connectors.records import Observation, Scope
+from tests.support.units import collect_unit
 
 ACCOUNT = "123456789012"
 REGIONS = ("us-east-1", "eu-west-1")
@@ -46,26 +45,14 @@ def run_unit(
     scope: str,
     session: AwsSession | None = None,
     counter: CallCounter | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[Observation], CallCounter]:
     """Collect one unit and check every observation against the connector's declarations.
 
-    Pass ``counter`` to keep the API calls of a unit that raises."""
+    Pass ``counter`` to keep the API calls of a unit that raises, ``notes`` to get its notes."""
     session = session or open_session(endpoint)
-    counter = counter if counter is not None else CallCounter()
-    with ThreadPoolExecutor(4) as pool, counting(counter):
-        ctx = UnitContext(
-            run_id="test-run",
-            unit_id=f"test/{connector.name}/{scope}",
-            scope=Scope("aws", session.account, scope),
-            session=session,
-            translate=AwsProvider().translate_error,
-            executor=pool,
-            calls=counter,
-        )
-        observations = list(connector().collect(ctx))
-    for obs in observations:
-        check_observation(connector, obs)
-    return observations, counter
+    scoped = Scope("aws", session.account, scope)
+    return collect_unit(connector, AwsProvider(), session, scoped, counter, notes)
 
 
 def by_id(observations: Iterable[Observation], kind: str) -> dict[str, Observation]:

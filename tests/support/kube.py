@@ -20,7 +20,6 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,13 +27,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from annexa.collector.runner import check_observation
-from annexa.connectors.base import Connector, UnitContext
-from annexa.connectors.calls import CallCounter, counting
+from annexa.connectors.base import Connector
+from annexa.connectors.calls import CallCounter
 from annexa.connectors.kubernetes.provider import SCOPE, KubernetesProvider, KubernetesTarget
 from annexa.connectors.kubernetes.session import KubeSession
 from annexa.connectors.provider import RuntimeSettings
 from annexa.connectors.records import Observation, Scope
+from tests.support.units import collect_unit
 
 TOKEN = "annexa-test-token"
 CLUSTER = "fake-cluster"
@@ -523,26 +522,14 @@ def run_unit(
     server: FakeApiServer,
     session: KubeSession | None = None,
     counter: CallCounter | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[Observation], CallCounter]:
     """Collect one unit as the collector would and check every observation's declarations.
 
-    Pass ``counter`` to keep the requests of a unit that raises."""
+    Pass ``counter`` to keep the requests of a unit that raises, ``notes`` to get its notes."""
     session = session or open_session(server)
-    counter = counter if counter is not None else CallCounter()
-    with ThreadPoolExecutor(4) as pool, counting(counter):
-        ctx = UnitContext(
-            run_id="test-run",
-            unit_id=f"test/{connector.name}/{SCOPE}",
-            scope=Scope("kubernetes", session.account, SCOPE),
-            session=session,
-            translate=KubernetesProvider().translate_error,
-            executor=pool,
-            calls=counter,
-        )
-        observations = list(connector().collect(ctx))
-    for observation in observations:
-        check_observation(connector, observation)
-    return observations, counter
+    scoped = Scope("kubernetes", session.account, SCOPE)
+    return collect_unit(connector, KubernetesProvider(), session, scoped, counter, notes)
 
 
 def by_id(observations: Iterable[Observation], kind: str) -> dict[str, Observation]:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from annexa.connectors.base import UnitContext
-from annexa.connectors.calls import CallCounter, counting
 from annexa.connectors.errors import PermissionDenied
 from annexa.connectors.kubernetes.modelserving import (
     INFERENCE_SERVICE,
@@ -16,8 +13,7 @@ from annexa.connectors.kubernetes.modelserving import (
     ModelServingConnector,
     storage,
 )
-from annexa.connectors.kubernetes.provider import SCOPE, KubernetesProvider
-from annexa.connectors.records import Observation, Scope
+from annexa.connectors.records import Observation
 from annexa.mappings.engine import RuleEngine
 from annexa.mappings.rules import load_rules
 from tests.support.kube import KSERVE, SELDON, FakeApiServer, by_id, open_session, run_unit
@@ -33,19 +29,10 @@ def verdicts(observation: Observation) -> dict[str, str]:
 
 
 def collect(server: FakeApiServer) -> tuple[list[Observation], list[str]]:
-    """One unit, as run_unit runs it, returning the unit's notes as well."""
-    session = open_session(server)
-    with ThreadPoolExecutor(2) as pool, counting(CallCounter()):
-        ctx = UnitContext(
-            run_id="test-run",
-            unit_id=f"test/{ModelServingConnector.name}/{SCOPE}",
-            scope=Scope("kubernetes", session.account, SCOPE),
-            session=session,
-            translate=KubernetesProvider().translate_error,
-            executor=pool,
-        )
-        observations = list(ModelServingConnector().collect(ctx))
-    return observations, ctx.notes
+    """The unit's observations and its notes."""
+    notes: list[str] = []
+    observations, _ = run_unit(ModelServingConnector, server, notes=notes)
+    return observations, notes
 
 
 @pytest.fixture

@@ -6,10 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from annexa.collector.runner import check_observation
-from annexa.connectors.base import UnitContext
 from annexa.connectors.calls import CallCounter
-from annexa.connectors.kubernetes.provider import SCOPE, KubernetesProvider
 from annexa.connectors.kubernetes.rbac import RbacConnector
 from annexa.connectors.kubernetes.rbac_analysis import (
     FLAGS,
@@ -23,7 +20,7 @@ from annexa.connectors.kubernetes.rbac_analysis import (
     assess,
     is_builtin,
 )
-from annexa.connectors.records import Observation, Scope
+from annexa.connectors.records import Observation
 from annexa.mappings.engine import RuleEngine
 from annexa.mappings.rules import load_rules
 from tests.support.kube import FakeApiServer, by_id, open_session, run_unit
@@ -197,20 +194,11 @@ def collected() -> Iterator[tuple[list[Observation], CallCounter]]:
         yield run_unit(RbacConnector, server)
 
 
-def collect(server: FakeApiServer, **options) -> tuple[list[Observation], UnitContext]:
-    """Like run_unit, but hands back the context so that tests can read the unit's notes."""
-    session = open_session(server, **options)
-    ctx = UnitContext(
-        run_id="test-run",
-        unit_id="test/kubernetes.rbac/cluster",
-        scope=Scope("kubernetes", session.account, SCOPE),
-        session=session,
-        translate=KubernetesProvider().translate_error,
-    )
-    observations = list(RbacConnector().collect(ctx))
-    for observation in observations:
-        check_observation(RbacConnector, observation)
-    return observations, ctx
+def collect(server: FakeApiServer, **options) -> tuple[list[Observation], list[str]]:
+    """The unit's observations and its notes."""
+    notes: list[str] = []
+    observations, _ = run_unit(RbacConnector, server, open_session(server, **options), notes=notes)
+    return observations, notes
 
 
 def test_roles_and_their_flags(collected) -> None:
@@ -351,9 +339,9 @@ def test_service_accounts(collected) -> None:
 
 def test_forbidden_cluster_roles_leave_bindings_observed_with_gaps(estate: FakeApiServer) -> None:
     estate.deny(RBAC, "clusterroles")
-    observations, ctx = collect(estate)
-    assert len(ctx.notes) == 1
-    assert ctx.notes[0].startswith("RBAC clusterroles not listed: PermissionDenied [403]")
+    observations, notes = collect(estate)
+    assert len(notes) == 1
+    assert notes[0].startswith("RBAC clusterroles not listed: PermissionDenied [403]")
     roles = by_id(observations, ROLE)
     assert set(roles) == {"team-a/Role/app-reader", "team-a/Role/app-secrets"}
     bindings = by_id(observations, BINDING)
@@ -385,8 +373,8 @@ def test_forbidden_cluster_roles_leave_bindings_observed_with_gaps(estate: FakeA
 
 def test_forbidden_binding_listings_make_counts_and_bound_roles_gaps(estate: FakeApiServer) -> None:
     estate.deny(RBAC, "rolebindings")
-    observations, ctx = collect(estate)
-    assert ctx.notes == [ctx.notes[0]] and "rolebindings not listed" in ctx.notes[0]
+    observations, notes = collect(estate)
+    assert len(notes) == 1 and "rolebindings not listed" in notes[0]
     roles = by_id(observations, ROLE)
     assert "bindings" in roles["ClusterRole/pod-exec"].gaps  # RoleBindings may reference it
     assert "bindings" in roles["team-a/Role/app-reader"].gaps

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from kubernetes import client
 
-from annexa.connectors.base import UnitContext
-from annexa.connectors.calls import CallCounter, counting
+from annexa.connectors.calls import CallCounter
 from annexa.connectors.errors import PermissionDenied
 from annexa.connectors.kubernetes.podspec import analyse, latest, runtime_socket, secret_detector
-from annexa.connectors.kubernetes.provider import KubernetesProvider
 from annexa.connectors.kubernetes.workloads import KIND, WorkloadsConnector
-from annexa.connectors.records import Observation, Scope
+from annexa.connectors.records import Observation
 from annexa.mappings.engine import RuleEngine
 from annexa.mappings.rules import load_rules
 from tests.support.kube import FakeApiServer, by_id, open_session, pod, run_unit
@@ -44,19 +41,11 @@ def found(seeded: tuple[list[Observation], CallCounter]) -> dict[str, Observatio
 
 
 def collect(server: FakeApiServer, **options: object) -> tuple[dict[str, Observation], list[str]]:
-    """The unit's observations by id and its notes (which run_unit does not return)."""
+    """The unit's observations by id and its notes."""
+    notes: list[str] = []
     session = open_session(server, **options)
-    ctx = UnitContext(
-        run_id="test-run",
-        unit_id="test/kubernetes.workloads/cluster",
-        scope=Scope("kubernetes", session.account, "cluster"),
-        session=session,
-        translate=KubernetesProvider().translate_error,
-    )
-    with ThreadPoolExecutor(2) as pool, counting(CallCounter()):
-        ctx.executor = pool
-        observations = list(WorkloadsConnector().collect(ctx))
-    return by_id(observations, KIND), ctx.notes
+    observations, _ = run_unit(WorkloadsConnector, server, session, notes=notes)
+    return by_id(observations, KIND), notes
 
 
 def test_one_observation_per_top_level_workload(
