@@ -17,7 +17,7 @@ import click
 from annexa.collector import output
 from annexa.collector.config import Config, ConfigError, find_config_path, load_config, parse_config
 from annexa.collector.signals import stop_on_signals
-from annexa.store import SigningKeyError, StoreError
+from annexa.store import AttachmentError, SigningKeyError, StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,13 +107,55 @@ def collect(
 @store_option
 @click.option("--run", "run_id", default=None, help="Run id or unique prefix (default: latest).")
 @click.option("--all", "show_all", is_flag=True, help="Also list manual controls without evidence.")
+@click.option(
+    "--at",
+    default=None,
+    metavar="DATE",
+    help="As of this day's end (YYYY-MM-DD, UTC) or ISO timestamp: the last run finished by then.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def status(
-    config_path: Path | None, store_url: str | None, run_id: str | None, show_all: bool, fmt: str
+    config_path: Path | None,
+    store_url: str | None,
+    run_id: str | None,
+    show_all: bool,
+    at: str | None,
+    fmt: str,
 ) -> None:
     """Per control: pass / fail / gap counts and the time of the latest evidence."""
+    from annexa.collector.history import parse_moment
+
+    if at is not None and run_id is not None:
+        raise click.UsageError("--at and --run cannot be used together")
+    try:
+        moment = parse_moment(at) if at is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
     config = load(config_path, store_url, required=False)
-    output.print_status(config, run_id, show_all=show_all, fmt=fmt)
+    output.print_status(config, run_id, show_all=show_all, fmt=fmt, at=moment)
+
+
+@main.command()
+@config_option
+@store_option
+@click.option("--from", "from_run", default=None, help="Run id or prefix (default: one before).")
+@click.option("--to", "to_run", default=None, help="Run id or prefix (default: latest).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--fail-on-new", is_flag=True, help="Exit 1 on new failures or new evidence gaps.")
+def diff(
+    config_path: Path | None,
+    store_url: str | None,
+    from_run: str | None,
+    to_run: str | None,
+    fmt: str,
+    fail_on_new: bool,
+) -> None:
+    """What changed between two runs: failures, fixes, resources and evidence gaps."""
+    from annexa.collector.history import print_diff
+
+    config = load(config_path, store_url, required=False)
+    if print_diff(config, from_run, to_run, fmt).has_new and fail_on_new:
+        sys.exit(EXIT_GAPS)
 
 
 @main.command()
@@ -244,6 +286,113 @@ def demo(directory: Path) -> None:
     from annexa.collector.demo import run_demo
 
     run_demo(directory)
+
+
+class EvidenceGroup(AnnexaGroup):
+    """Bad manual-evidence input (unknown control, bad period, unreadable file) exits 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AttachmentError as exc:
+            click.echo(f"annexa: {exc}", err=True)
+            ctx.exit(EXIT_CONFIG)
+
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+EVIDENCE_FORMAT = click.Choice(["table", "csv", "json"])
+
+
+@main.group(cls=EvidenceGroup)
+def evidence() -> None:
+    """Manual evidence: files attached to controls, hashed and signed in the digest chain."""
+
+
+@evidence.command("add")
+@config_option
+@store_option
+@click.option("--control", required=True, help="Annex A control id (A.5.1).")
+@click.option("--file", "path", required=True, type=click.Path(path_type=Path), help="The file.")
+@click.option("--effective-from", type=DAY, default=None, help="First day (default: today, UTC).")
+@click.option("--effective-to", type=DAY, default=None, help="Last day (default: open-ended).")
+@click.option("--note", default="", help="Who approved it, when; secrets are redacted.")
+@click.option("--max-size-mb", type=click.FloatRange(min=0), default=50.0, show_default=True)
+def evidence_add(
+    config_path: Path | None,
+    store_url: str | None,
+    control: str,
+    path: Path,
+    effective_from: Any,
+    effective_to: Any,
+    note: str,
+    max_size_mb: float,
+) -> None:
+    """Attach FILE to a control, stored by SHA-256 in a signed run of its own."""
+    from annexa.collector import evidence as manual
+
+    manual.add(
+        load(config_path, store_url),
+        path,
+        control=control,
+        effective_from=effective_from.date() if effective_from else manual.today(),
+        effective_to=effective_to.date() if effective_to else None,
+        note=note,
+        max_size=int(max_size_mb * 1_048_576),
+    )
+
+
+@evidence.command("list")
+@config_option
+@store_option
+@click.option("--control", default=None, help="Only this control.")
+@click.option("--at", type=DAY, default=None, help="Only evidence effective on this day.")
+@click.option("--format", "fmt", type=EVIDENCE_FORMAT, default="table")
+def evidence_list(
+    config_path: Path | None, store_url: str | None, control: str | None, at: Any, fmt: str
+) -> None:
+    """Attachments: control, file, size, SHA-256, effective period, note, run and position."""
+    from annexa.collector import evidence as manual
+
+    config = load(config_path, store_url, required=False)
+    manual.print_list(config, control, at.date() if at else None, fmt)
+
+
+@evidence.command("show")
+@config_option
+@store_option
+@click.argument("sha256")
+@click.option("--out", required=True, help="Where to write the file (- for standard output).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def evidence_show(
+    config_path: Path | None, store_url: str | None, sha256: str, out: str, force: bool
+) -> None:
+    """Write the stored file with this SHA-256 (or unique prefix) back out, byte for byte."""
+    from annexa.collector import evidence as manual
+
+    manual.write_out(load(config_path, store_url, required=False), sha256, out, force)
+
+
+@evidence.command("needed")
+@config_option
+@store_option
+@click.option("--at", type=DAY, default=None, help="On this day (default: today, UTC).")
+@click.option("--format", "fmt", type=EVIDENCE_FORMAT, default="table")
+def evidence_needed(config_path: Path | None, store_url: str | None, at: Any, fmt: str) -> None:
+    """Manual and partial controls with no manual evidence effective, and what auditors expect."""
+    from annexa.collector import evidence as manual
+
+    config = load(config_path, store_url, required=False)
+    manual.print_needed(config, at.date() if at else None, fmt)
+
+
+def _register_export_commands() -> None:
+    from annexa.collector.export.commands import export, verify_bundle
+
+    main.add_command(export)
+    main.add_command(verify_bundle)
+
+
+_register_export_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,15 @@ def _summary(config: Config, store: Store, run: RunInfo) -> list[ControlStatus]:
     return control_summary(load_catalogue(), engine, store.findings(run.id), store.units(run.id))
 
 
-def print_status(config: Config, run_id: str | None, *, show_all: bool, fmt: str) -> None:
+def print_status(
+    config: Config, run_id: str | None, *, show_all: bool, fmt: str, at: datetime | None = None
+) -> None:
+    """Per-control status of a run; with ``at``, of the last run finished by that moment."""
+    from annexa.collector.history import run_at
+
     store = open_store(config)
     try:
-        run = resolve_run(store, run_id)
+        run = resolve_run(store, run_id) if at is None else run_at(store, at)
         summary = _summary(config, store, run)
         units = store.units(run.id)
         assets = ai_inventory(store, run.id)
@@ -153,16 +159,20 @@ def print_status(config: Config, run_id: str | None, *, show_all: bool, fmt: str
     shown = [s for s in summary if show_all or s.rules or s.control.automation == "automated"]
     if fmt == "json":
         inventory = Counter(a.category for a in assets)
-        document = {
+        document: dict[str, Any] = {
             "run": run.id,
             "controls": [_status_dict(s) for s in shown],
             "ai_assets": inventory,
         }
+        if at is not None:
+            finished = utc_iso(run.finished_at) if run.finished_at else None
+            document |= {"as_of": utc_iso(at), "run_finished_at": finished}
         print(json.dumps(document, indent=2))
         return
-    table = Table(
-        title=f"Run {run.id} ({run.status}, {short(run.started_at)})", title_justify="left"
-    )
+    title = f"Run {run.id} ({run.status}, {short(run.started_at)})"
+    if at is not None:
+        title = f"As of {short(at)}: run {run.id} ({run.status}, finished {short(run.finished_at)})"
+    table = Table(title=title, title_justify="left")
     for column in (
         "Control",
         "Title",

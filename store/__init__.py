@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine
 
+from annexa.store.attachments import Attachment, AttachmentError, AttachmentQueries
 from annexa.store.database import StoreError, create_store_engine, migrate, redact_url
+from annexa.store.history import History
 from annexa.store.integrity import Signer, SigningKeyError, key_id
 from annexa.store.queries import Finding, Queries, RunInfo, StoredObservation
 from annexa.store.records import UnitRecord
@@ -18,8 +20,11 @@ from annexa.store.verify import Verifier, VerifyReport
 from annexa.store.writer import ClosedRun, RunWriter
 
 __all__ = [
+    "Attachment",
+    "AttachmentError",
     "ClosedRun",
     "Finding",
+    "History",
     "RunInfo",
     "RunWriter",
     "Signer",
@@ -33,7 +38,7 @@ __all__ = [
 ]
 
 
-class Store(Queries):
+class Store(Queries, AttachmentQueries):
     """An opened evidence store. ``Store.open(url)`` migrates the schema to the newest revision."""
 
     def __init__(self, engine: Engine, url: str) -> None:

@@ -1,14 +1,15 @@
 """Integrity: record hashes, per-run hash chains, signed run digests and the signing key.
 
 * Every stored record carries ``record_hash``: SHA-256 over the canonical JSON of its hashed
-  columns (:data:`HASHED_COLUMNS`) plus its table name. Payloads are addressed by the SHA-256
-  of their body.
+  columns (:data:`HASHED_COLUMNS`) plus its table name. Payloads and attachment contents are
+  addressed by the SHA-256 of their bytes.
 * Within a run, each table's records form a chain in ``seq`` order:
   ``head_i = SHA-256(head_{i-1} || record_hash_i)``, from ``SHA-256("annexa/<run>/<table>")``.
 * When a run closes, a digest document names the run, each table's record count and chain
-  head, and the previous run's digest (a chain of runs, as CloudTrail chains digest files). It
-  is signed with Ed25519. Altering, deleting or inserting a record, or removing a run, breaks
-  verification; only the holder of the private key could forge a digest.
+  head (``attachments`` only when the run has some), and the previous run's digest (a chain of
+  runs, as CloudTrail chains digest files). It is signed with Ed25519. Altering, deleting or
+  inserting a record, or removing a run, breaks verification; only the holder of the private key
+  could forge a digest.
 """
 
 from __future__ import annotations
@@ -73,8 +74,24 @@ HASHED_COLUMNS: dict[str, tuple[str, ...]] = {
         "controls",
         "severity",
     ),
+    "attachments": (
+        "run_id",
+        "seq",
+        "control",
+        "file_name",
+        "media_type",
+        "size",
+        "content_sha256",
+        "effective_from",
+        "effective_to",
+        "note",
+        "added_at",
+    ),
 }
 CHAINED_TABLES = tuple(HASHED_COLUMNS)
+# Tables every digest names. Later tables are named only when the run has records in them, so
+# digests of runs without such records are byte-identical to those written before they existed.
+CORE_TABLES = ("units", "observations", "evaluations")
 RUN_FIELDS = (
     "id",
     "trigger",
@@ -114,6 +131,11 @@ def run_fields(run: Mapping[str, Any]) -> dict[str, Any]:
     return {name: run[name] for name in RUN_FIELDS}
 
 
+def digest_tables(chains: Mapping[str, Chain]) -> tuple[str, ...]:
+    """The tables a run's digest names: the core ones, and any other that has records."""
+    return tuple(t for t in CHAINED_TABLES if t in CORE_TABLES or chains[t].count)
+
+
 def digest_document(
     run: Mapping[str, Any],
     position: int,
@@ -128,7 +150,7 @@ def digest_document(
             "run": run_fields(run),
             "position": position,
             "previous": dict(previous) if previous else None,
-            "records": {table: chains[table].summary() for table in CHAINED_TABLES},
+            "records": {table: chains[table].summary() for table in digest_tables(chains)},
             "key_id": key_id,
         }
     )

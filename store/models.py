@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -133,6 +143,36 @@ class EvaluationRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     controls: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))
+    record_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AttachmentContent(Base):
+    """The bytes of a manual-evidence file, addressed by their SHA-256 (stored once)."""
+
+    __tablename__ = "attachment_contents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AttachmentRow(Base):
+    """A file attached to a control as manual evidence; effective dates are ISO days (UTC)."""
+
+    __tablename__ = "attachments"
+
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("runs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    control: Mapped[str] = mapped_column(String(16), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_sha256: Mapped[str] = mapped_column(
+        String(64), ForeignKey("attachment_contents.sha256"), index=True
+    )
+    effective_from: Mapped[str] = mapped_column(String(10))
+    effective_to: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
     record_hash: Mapped[str] = mapped_column(String(64))
 
 

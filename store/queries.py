@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from annexa.store.attachments import EVIDENCE_TRIGGER
 from annexa.store.database import translate_errors
 from annexa.store.models import EvaluationRow, ObservationRow, Payload, Run, Unit
 from annexa.store.records import UnitRecord
@@ -88,12 +89,17 @@ class Queries:
             return [_run_info(row) for row in connection.execute(query)]
 
     def run(self, run_id: str | None = None) -> RunInfo | None:
-        """One run by id (a unique prefix is enough), or the latest closed run."""
+        """One run by id (a unique prefix is enough), or the latest closed collection run
+        (runs that only attach manual evidence are not collections)."""
         query = select(Run)
         if run_id:
             query = query.where(Run.id.startswith(run_id)).limit(2)
         else:
-            query = query.where(Run.status != "running").order_by(Run.started_at.desc()).limit(1)
+            query = (
+                query.where(Run.status != "running", Run.trigger != EVIDENCE_TRIGGER)
+                .order_by(Run.started_at.desc())
+                .limit(1)
+            )
         with translate_errors("reading runs"), self._engine.connect() as connection:
             rows = connection.execute(query).all()
         if len(rows) != 1:

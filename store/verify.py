@@ -4,7 +4,8 @@
 recomputing what was signed. It names what does not verify: the altered record (its table, run
 and sequence number, kind and resource), the deleted one (a gap in the sequence), the inserted
 one (a record the digest does not cover), the removed run (a gap in the chain of runs), a run
-whose own fields changed, and a digest whose signature is not from a trusted key.
+whose own fields changed, a digest whose signature is not from a trusted key, and stored bytes
+(observation payloads, attachment contents) that no longer hash to their address.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from annexa.store.integrity import (
     record_hash,
     run_fields,
 )
-from annexa.store.models import Base, ChainHead, Payload, Run
+from annexa.store.models import AttachmentContent, Base, ChainHead, Payload, Run
 
 MODEL_TABLES: dict[str, Table] = {name: Base.metadata.tables[name] for name in CHAINED_TABLES}
 
@@ -65,6 +66,8 @@ def _describe(table: str, run_id: str, row: Mapping[str, Any]) -> str:
         detail = f" ({row['rule_id']})"
     if table == "units":
         detail = f" ({row['unit_key']})"
+    if table == "attachments":
+        detail = f" ({row['control']} {row['file_name']})"
     return f"{name} {run_id}/{row['seq']}{detail}"
 
 
@@ -90,6 +93,7 @@ class Verifier:
             for run in signed:
                 self._check_run(connection, run)
             self._check_payloads(connection)
+            self._check_attachment_contents(connection)
             for run in runs:
                 if run["chain_position"] is None:
                     self._check_unsigned(connection, run)
@@ -164,9 +168,9 @@ class Verifier:
         document = json.loads(run["digest"] or "{}")
         records = document.get("records", {})
         for table in CHAINED_TABLES:
-            self._check_table(
-                connection, run["id"], table, records.get(table, {"count": 0, "head": ""})
-            )
+            # A table the digest does not name (attachments, in most runs) must hold no records.
+            empty = Chain(run["id"], table).summary()
+            self._check_table(connection, run["id"], table, records.get(table, empty))
 
     def _rows(self, connection: Any, table: str, run_id: str) -> Iterator[dict[str, Any]]:
         model = MODEL_TABLES[table]
@@ -228,6 +232,23 @@ class Verifier:
         for row in connection.execute(missing):
             subject = _describe("observations", row.run_id, row._mapping)
             self.problem(subject, f"its payload {row.payload_sha256} is missing (deleted)")
+
+    def _check_attachment_contents(self, connection: Any) -> None:
+        """Every attachment's bytes must exist, be as long as recorded and hash to their address."""
+        contents = AttachmentContent.__table__
+        sizes: dict[str, int | None] = {}  # address -> length, None when altered
+        query = select(contents.c.sha256, contents.c.content)
+        for address, content in connection.execution_options(yield_per=20).execute(query):
+            sizes[address] = len(content) if sha256_hex(bytes(content)) == address else None
+        attachments = MODEL_TABLES["attachments"]
+        query = select(attachments).order_by(attachments.c.run_id, attachments.c.seq)
+        for row in connection.execute(query):
+            subject = _describe("attachments", row.run_id, row._mapping)
+            address = row.content_sha256
+            if address not in sizes:
+                self.problem(subject, f"its content {address} is missing (deleted)")
+            elif sizes[address] != row.size:
+                self.problem(subject, f"its content {address} was altered")
 
     def _check_unsigned(self, connection: Any, run: Mapping[str, Any]) -> None:
         if run["status"] == "running":

@@ -23,8 +23,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from annexa.connectors.records import Observation, canonical_json, sha256_hex
 from annexa.mappings.engine import Evaluation
 from annexa.store.database import translate_errors
-from annexa.store.integrity import CHAINED_TABLES, Chain, Signer, digest_document, record_hash
-from annexa.store.models import ChainHead, EvaluationRow, ObservationRow, Payload, Run, Unit
+from annexa.store.integrity import Chain, Signer, digest_document, digest_tables, record_hash
+from annexa.store.models import (
+    AttachmentContent,
+    AttachmentRow,
+    ChainHead,
+    EvaluationRow,
+    ObservationRow,
+    Payload,
+    Run,
+    Unit,
+)
 from annexa.store.records import UnitRecord
 
 FLUSH_ROWS = 1000
@@ -73,7 +82,8 @@ class RunWriter:
             "catalogue_version": catalogue_version,
         }
         self._chains = {
-            table: Chain(self.run_id, table) for table in ("observations", "evaluations")
+            table: Chain(self.run_id, table)
+            for table in ("observations", "evaluations", "attachments")
         }
         self._units: list[dict[str, Any]] = []
         self._pending: dict[str, list[dict[str, Any]]] = {
@@ -81,8 +91,11 @@ class RunWriter:
             "observations": [],
             "evaluations": [],
             "units": [],
+            "attachment_contents": [],
+            "attachments": [],
         }
         self._payloads_seen: set[str] = set()
+        self._contents_seen: set[str] = set()
         self._observation_seq = 0
         self._evaluation_seq = 0
         self.closed: ClosedRun | None = None
@@ -146,6 +159,39 @@ class RunWriter:
         self._pending["units"].append(row)
         self._maybe_flush()
 
+    def add_attachment(
+        self,
+        *,
+        control: str,
+        file_name: str,
+        media_type: str,
+        content: bytes,
+        effective_from: str,
+        effective_to: str | None,
+        note: str,
+    ) -> dict[str, Any]:
+        """Store a manual-evidence file (bytes once per SHA-256) and its chained record."""
+        address = sha256_hex(content)
+        if address not in self._contents_seen:
+            self._contents_seen.add(address)
+            self._pending["attachment_contents"].append({"sha256": address, "content": content})
+        row = {
+            "run_id": self.run_id,
+            "seq": self._chains["attachments"].count + 1,
+            "control": control,
+            "file_name": file_name,
+            "media_type": media_type,
+            "size": len(content),
+            "content_sha256": address,
+            "effective_from": effective_from,
+            "effective_to": effective_to,
+            "note": note,
+            "added_at": self._clock(),
+        }
+        self._append("attachments", row)
+        self._maybe_flush()
+        return row
+
     def _append(self, table: str, row: dict[str, Any]) -> None:
         row["record_hash"] = record_hash(table, row)
         self._chains[table].add(row["record_hash"])
@@ -156,16 +202,21 @@ class RunWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write buffered rows in one transaction (payloads first: observations refer to them)."""
+        """Write buffered rows in one transaction (contents first: records refer to them)."""
         if not any(self._pending.values()):
             return
         with translate_errors("writing evidence"), self._engine.begin() as connection:
-            if self._pending["payloads"]:
-                connection.execute(self._insert_ignore(Payload), self._pending["payloads"])
+            for table, content in (
+                ("payloads", Payload),
+                ("attachment_contents", AttachmentContent),
+            ):
+                if self._pending[table]:
+                    connection.execute(self._insert_ignore(content), self._pending[table])
             for table, model in (
                 ("observations", ObservationRow),
                 ("evaluations", EvaluationRow),
                 ("units", Unit),
+                ("attachments", AttachmentRow),
             ):
                 if self._pending[table]:
                     connection.execute(insert(model), self._pending[table])
@@ -221,7 +272,7 @@ class RunWriter:
                 .where(ChainHead.id == 1)
                 .values(position=position, run_id=self.run_id, digest_sha256=digest_sha)
             )
-        counts = {table: chains[table].count for table in CHAINED_TABLES}
+        counts = {table: chains[table].count for table in digest_tables(chains)}
         self.closed = ClosedRun(self.run_id, status, position, digest_sha, counts)
         return self.closed
 

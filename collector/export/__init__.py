@@ -1,0 +1,1 @@
+"""The evidence export: a signed, self-verifying bundle of a period's evidence for auditors."""
