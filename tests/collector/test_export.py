@@ -139,10 +139,17 @@ def test_the_bundle_verifies_with_sha256sum_and_openssl(history, tmp_path: Path)
     assert fingerprint == manifest["key_id"] and fingerprint in (folder / "VERIFY.txt").read_text()
 
     # one byte changed in any file: the commands notice
-    for name in ("soa.csv", "controls/A.8.3/observations.jsonl", "manifest.json", "SHA256SUMS"):
-        copy = tmp_path / f"tampered-{name.replace('/', '_')}"
-        shutil.copytree(folder, copy)
-        data = bytearray((copy / name).read_bytes())
+    copy = tmp_path / "tampered"
+    shutil.copytree(folder, copy)
+    checked = [
+        p.relative_to(folder).as_posix()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.stat().st_size
+    ]
+    assert len(checked) > 20
+    for name in checked:
+        original = (copy / name).read_bytes()
+        data = bytearray(original)
         data[len(data) // 2] ^= 0x01
         (copy / name).write_bytes(bytes(data))
         failed = [
@@ -151,6 +158,7 @@ def test_the_bundle_verifies_with_sha256sum_and_openssl(history, tmp_path: Path)
             if subprocess.run(c, shell=True, cwd=copy, capture_output=True).returncode != 0
         ]
         assert failed, f"changing {name} went unnoticed"
+        (copy / name).write_bytes(original)
 
 
 def rezip(source: Path, target: Path, change: dict[str, bytes]) -> None:
@@ -234,9 +242,12 @@ def test_manual_evidence_travels_in_the_bundle(history, tmp_path: Path) -> None:
         [stored] = [n for n in archive.namelist() if n.startswith("controls/A.5.15/manual/")]
         assert archive.read(stored) == policy.read_bytes()
         report = archive.read("report.html").decode()
+        with zipfile.ZipFile(io.BytesIO(archive.read("soa.xlsx"))) as workbook:
+            sheet = workbook.read("xl/sharedStrings.xml").decode()
     assert stored.endswith("-access-policy.pdf")
     assert "access-policy.pdf" in soa["A.5.15"]["manual_evidence"]
     assert soa["A.5.15"]["needs_manual_evidence"] == "no"
     assert soa["A.5.1"]["needs_manual_evidence"] == "yes"
     assert "access-policy.pdf" in report
+    assert "A.5.15" in sheet and "access-policy.pdf" in sheet
     assert verify_bundle(bundle).ok
