@@ -50,8 +50,7 @@ def seed(path: Path, observations: int) -> None:
     """N observations of S3 buckets (a tenth public) over DAYS daily runs."""
     from annexa.connectors.records import Observation, Scope
     from annexa.store import Signer, Store, UnitRecord
-    from annexa.store.writer import RunWriter
-    from tests.support.periods import engine
+    from tests.support.periods import engine, run_writer
 
     store = Store.open(f"sqlite:///{path / 'evidence.db'}")
     signer = Signer.load_or_create(path / "annexa.key")
@@ -60,16 +59,7 @@ def seed(path: Path, observations: int) -> None:
     for day_number in range(DAYS):
         day = START + timedelta(days=day_number)
         moment = datetime.combine(day, clock_time(2), UTC)
-        writer = RunWriter(
-            store.engine,
-            signer,
-            trigger="schedule",
-            agent_version="bench",
-            config_digest="0" * 64,
-            ruleset_digest="1" * 64,
-            catalogue_version="bench",
-            clock=lambda moment=moment: moment,
-        )
+        writer = run_writer(store, signer, lambda moment=moment: moment)
         for n in range(per_day):
             public = (n + day_number) % 10 == 0
             observation = Observation(

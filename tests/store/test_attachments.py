@@ -16,9 +16,9 @@ from annexa.connectors.records import sha256_hex
 from annexa.store import Attachment, AttachmentError, Signer, Store, StoreError
 from annexa.store.database import _alembic_config, create_store_engine
 from annexa.store.integrity import record_hash
-from annexa.store.writer import RunWriter
 from tests.store.test_tamper import drop_guards, execute
 from tests.support.evidence import write_run
+from tests.support.periods import run_writer
 
 POLICY = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 
@@ -201,15 +201,7 @@ def test_interrupted_attachment_is_not_evidence(
     store_url: str, signer: Signer, policy: Path
 ) -> None:
     store = Store.open(store_url)
-    writer = RunWriter(
-        store.engine,
-        signer,
-        trigger="evidence",
-        agent_version="test",
-        config_digest="c" * 64,
-        ruleset_digest="r" * 64,
-        catalogue_version="ISO/IEC 27001:2022 Annex A",
-    )
+    writer = run_writer(store, signer, trigger="evidence")
     writer.add_attachment(
         control="A.5.1",
         file_name="policy.pdf",

@@ -9,6 +9,7 @@ from datetime import datetime
 from annexa.connectors.records import Observation, Scope
 from annexa.mappings.engine import Evaluation
 from annexa.store import ClosedRun, RunWriter, Signer, Store, UnitRecord
+from tests.support.periods import run_writer
 
 ACCOUNT = "123456789012"
 
@@ -29,16 +30,7 @@ def begin(
 ) -> RunWriter:
     """A writer whose run starts at ``when`` and finishes at ``finished`` (default: ``when``)."""
     times = iter([when])
-    return RunWriter(
-        store.engine,
-        signer,
-        trigger="manual",
-        agent_version="test",
-        config_digest="c" * 64,
-        ruleset_digest="r" * 64,
-        catalogue_version="ISO/IEC 27001:2022 Annex A",
-        clock=lambda: next(times, finished or when),
-    )
+    return run_writer(store, signer, lambda: next(times, finished or when), trigger="manual")
 
 
 def write(

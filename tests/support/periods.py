@@ -7,6 +7,7 @@ day with a given unit outcome and buckets, as `annexa collect` would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -45,6 +46,25 @@ def engine() -> RuleEngine:
     return RuleEngine([build_rule(spec, "test") for spec in parse_rules_file(RULES, "test")])
 
 
+def run_writer(
+    store: Store,
+    signer: Signer,
+    clock: Callable[[], datetime] | None = None,
+    trigger: str = "schedule",
+) -> RunWriter:
+    """A writer for a test or benchmark run, with fixed digests and an optional clock."""
+    return RunWriter(
+        store.engine,
+        signer,
+        trigger=trigger,
+        agent_version="test",
+        config_digest="c" * 64,
+        ruleset_digest="r" * 64,
+        catalogue_version="ISO/IEC 27001:2022 Annex A",
+        clock=clock,
+    )
+
+
 def at(day: date, hour: int = 2) -> datetime:
     return datetime.combine(day, time(hour), UTC)
 
@@ -61,16 +81,7 @@ def day_run(
     """One signed run at 02:00 on ``day``: an aws.s3 unit with ``status``; when it delivered,
     one observation per bucket (name -> public?). Returns the run id."""
     moments = iter(at(day) + timedelta(seconds=n) for n in range(10_000_000))
-    writer = RunWriter(
-        store.engine,
-        signer,
-        trigger="schedule",
-        agent_version="test",
-        config_digest="0" * 64,
-        ruleset_digest="1" * 64,
-        catalogue_version="test",
-        clock=lambda: next(moments),
-    )
+    writer = run_writer(store, signer, lambda: next(moments))
     rules = engine()
     delivered = status in ("ok", "partial")
     if delivered:
