@@ -95,6 +95,25 @@ class RedactionSection(Section):
         return patterns
 
 
+class SoaSection(Section):
+    excluded: dict[str, str] = Field(
+        default_factory=dict, description="control id -> justification for excluding it"
+    )
+
+    @field_validator("excluded")
+    @classmethod
+    def _known_and_justified(cls, excluded: dict[str, str]) -> dict[str, str]:
+        from annexa.mappings.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+        for control, why in excluded.items():
+            if control not in catalogue:
+                raise ValueError(f"{control!r} is not an Annex A control (like 'A.7.4')")
+            if not why.strip():
+                raise ValueError(f"excluding {control} needs a justification")
+        return excluded
+
+
 class FileModel(Section):
     """The top level of the file; targets are validated separately, by their provider."""
 
@@ -103,6 +122,7 @@ class FileModel(Section):
     collector: CollectorSection = CollectorSection()
     rules: RulesSection = RulesSection()
     redaction: RedactionSection = RedactionSection()
+    soa: SoaSection = SoaSection()
     targets: list[dict[str, Any]] = Field(default_factory=list)
 
 

@@ -187,6 +187,8 @@ def export_bundle(
             inventory.add(row)
         files.close()
         controls, gaps = aggregator.build(units)
+        for entry in controls:
+            entry.applicable = entry.control.id not in (exclusions or {})
         _attachments(store, scope, controls)
         meta = ExportMeta(
             scope=scope,
@@ -200,7 +202,18 @@ def export_bundle(
         )
         bundle = BundleWriter(partial, signer)
         try:
-            _write(bundle, store, meta, controls, gaps, files, aggregator, oscal, inventory)
+            _write(
+                bundle,
+                exclusions or {},
+                store,
+                meta,
+                controls,
+                gaps,
+                files,
+                aggregator,
+                oscal,
+                inventory,
+            )
             bundle.finish(
                 _metadata(meta, evaluations, observation_count), verify_instructions(meta)
             )
@@ -222,6 +235,7 @@ def export_bundle(
 
 def _write(
     bundle: BundleWriter,
+    exclusions: Mapping[str, str],
     store: Store,
     meta: ExportMeta,
     controls: list[ControlPeriod],
@@ -236,7 +250,7 @@ def _write(
         "report.html",
         render(meta, controls, aggregator.samples(), gaps, inventory.listing()).encode("utf-8"),
     )
-    rows = soa_rows(controls, {})
+    rows = soa_rows(controls, exclusions)
     bundle.add_bytes("soa.csv", soa_csv(rows))
     xlsx = io.BytesIO()
     soa_xlsx(rows, title, meta.generated_at, xlsx)

@@ -59,7 +59,8 @@ def export(
     store = Store.open(config.store_url)
     scope = ExportScope(period, tuple(sorted(set(controls))), tuple(sorted(set(targets))))
     try:
-        result = export_bundle(store, signer, engine, scope, out)
+        excluded = config.model.soa.excluded
+        result = export_bundle(store, signer, engine, scope, out, excluded)
     except ExportError as exc:
         click.echo(f"annexa: {exc}", err=True)
         sys.exit(EXIT_CONFIG)

@@ -251,3 +251,31 @@ def test_manual_evidence_travels_in_the_bundle(history, tmp_path: Path) -> None:
     assert "access-policy.pdf" in report
     assert "A.5.15" in sheet and "access-policy.pdf" in sheet
     assert verify_bundle(bundle).ok
+
+
+def test_excluded_controls_carry_their_justification(history, tmp_path: Path) -> None:
+    store, signer = history
+    out = tmp_path / "excluded.zip"
+    scope = ExportScope(Period(D[0], D[4]))
+    why = "No premises of our own: the landlord monitors the building"
+    export_bundle(store, signer, engine(), scope, out, {"A.7.4": why})
+    with zipfile.ZipFile(out) as bundle:
+        soa = {row["control"]: row for row in read_csv(bundle, "soa.csv")}
+        report = bundle.read("report.html").decode()
+        oscal = json.loads(bundle.read("oscal/assessment-results.json"))
+    row = soa["A.7.4"]
+    assert (row["applicable"], row["justification"], row["status"]) == ("no", why, "excluded")
+    assert row["needs_manual_evidence"] == "no" and soa["A.7.3"]["applicable"] == "yes"
+    assert "(not applicable)" in report
+    assert "not-applicable" in json.dumps(oscal)
+
+
+def test_soa_exclusions_are_validated_in_the_config(tmp_path: Path) -> None:
+    from annexa.collector.config import ConfigError, load_config
+
+    path = tmp_path / "annexa.toml"
+    path.write_text('[soa.excluded]\n"A.7.99" = "x"\n"A.7.4" = " "\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    text = str(raised.value)
+    assert "'A.7.99' is not an Annex A control" in text
