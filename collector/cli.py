@@ -6,6 +6,7 @@ configuration or usage; 3 the store or signing key cannot be used.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -81,24 +82,51 @@ def main() -> None:
 @click.option("--target", "targets", multiple=True, help="Only this target (repeatable).")
 @click.option("--connector", "connectors", multiple=True, help="Only this connector (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--shard",
+    "shard_spec",
+    default=None,
+    metavar="i/N",
+    help="Only the targets of shard i (0-based) of N (default: $ANNEXA_SHARD, or an Indexed "
+    "Job's $JOB_COMPLETION_INDEX with $ANNEXA_SHARD_COUNT).",
+)
 def collect(
-    config_path: Path | None, targets: tuple[str, ...], connectors: tuple[str, ...], quiet: bool
+    config_path: Path | None,
+    targets: tuple[str, ...],
+    connectors: tuple[str, ...],
+    quiet: bool,
+    shard_spec: str | None,
 ) -> None:
     """Collect evidence from every configured target and sign the run."""
+    from annexa.collector.collect import TargetsLocked
     from annexa.collector.collect import collect as run_collect
+    from annexa.collector.shard import ShardError, resolve_shard
 
     config = load(config_path)
+    try:
+        shard = resolve_shard(shard_spec, os.environ)
+    except ShardError as exc:
+        raise click.UsageError(str(exc)) from None
+    if shard is not None:
+        targets = tuple(shard.select(targets or [t.name for t in config.targets]))
+        if not targets:
+            click.echo(f"Shard {shard} owns none of the targets: nothing to collect.")
+            return
     with stop_on_signals(threading.Event()) as stop, output.Progress(enabled=not quiet) as progress:
-        result = run_collect(
-            config,
-            only_targets=targets,
-            only_connectors=connectors,
-            on_start=progress.start,
-            on_unit=progress.advance,
-            stop=stop,
-        )
+        try:
+            result = run_collect(
+                config,
+                only_targets=targets,
+                only_connectors=connectors,
+                on_start=progress.start,
+                on_unit=progress.advance,
+                stop=stop,
+            )
+        except TargetsLocked as exc:
+            click.echo(f"annexa: {exc}", err=True)
+            sys.exit(EXIT_GAPS)
     output.print_run(result, config)
-    if result.gaps:
+    if result.gaps or result.skipped_targets:
         sys.exit(EXIT_GAPS)
 
 
@@ -386,10 +414,12 @@ def evidence_needed(config_path: Path | None, store_url: str | None, at: Any, fm
 
 
 def _register_export_commands() -> None:
+    from annexa.collector.daemon.command import daemon
     from annexa.collector.export.commands import export, verify_bundle
 
     main.add_command(export)
     main.add_command(verify_bundle)
+    main.add_command(daemon)
 
 
 _register_export_commands()

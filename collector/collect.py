@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
@@ -15,6 +18,16 @@ from annexa.mappings.catalogue import CATALOGUE_VERSION
 from annexa.mappings.engine import RuleEngine
 from annexa.mappings.rules import RuleError, load_rules
 from annexa.store import Signer, Store, UnitRecord
+from annexa.store.locks import TargetLocks
+
+
+class TargetsLocked(Exception):
+    """Every target of the run is being collected by another run; nothing was started."""
+
+    def __init__(self, holders: dict[str, str]) -> None:
+        self.holders = holders
+        busy = ", ".join(f"{t} (by {owner})" for t, owner in sorted(holders.items()))
+        super().__init__(f"every target is being collected elsewhere: {busy}")
 
 
 def agent_version() -> str:
@@ -63,12 +76,25 @@ def collect(
     on_unit: Callable[[UnitRecord, int, int], None] | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """Plan, run and sign one collection; raise ConfigError/StoreError before anything runs."""
+    """Plan, run and sign one collection; raise ConfigError/StoreError before anything runs.
+
+    Each configured target (an organization is one) is then locked in the store, a try-lock
+    (see :mod:`annexa.store.locks`): targets that another run is collecting are left out and
+    returned in ``RunResult.skipped_targets``; if that is every target, :class:`TargetsLocked`
+    is raised and no run is created. The locks are released when the run ends. Planning comes
+    first so that a bad config never touches the store; it is repeated for the targets left.
+    """
     engine = rule_engine(config)
     plan = plan_collection(config, only_targets, only_connectors)
     signer = Signer.load_or_create(config.key_path)
     store = Store.open(config.store_url)
+    locks = TargetLocks(store, lock_owner(trigger))
     try:
+        acquired, skipped = locks.acquire(only_targets or [t.name for t in config.targets])
+        if not acquired:
+            raise TargetsLocked(skipped)
+        if skipped:
+            plan = plan_collection(config, sorted(acquired), only_connectors)
         writer = store.begin_run(
             signer,
             trigger=trigger,
@@ -87,6 +113,14 @@ def collect(
             on_unit=on_unit,
             stop=stop,
         )
-        return runner.execute(plan)
+        result = runner.execute(plan)
+        result.skipped_targets = skipped
+        return result
     finally:
+        locks.release()
         store.close()
+
+
+def lock_owner(trigger: str) -> str:
+    """Who holds a run's target locks, as other runs report it: host, process, trigger."""
+    return f"{socket.gethostname()} pid {os.getpid()} ({trigger} {uuid.uuid4().hex[:6]})"

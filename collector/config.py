@@ -15,7 +15,7 @@ import tomllib
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -114,6 +114,61 @@ class SoaSection(Section):
         return excluded
 
 
+class ScheduleSpec(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="schedule name")
+    cron: str = Field(
+        description="cron expression: minute hour day month day-of-week (a sixth, leading "
+        "field is seconds)"
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the cron is read in")
+    targets: tuple[str, ...] = Field(default=(), description="targets to collect (default: all)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{zone!r} is not an IANA time zone (like 'Europe/Berlin')") from exc
+        return zone
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, cron: str) -> str:
+        from annexa.collector.daemon.jobs import cron_trigger
+
+        try:
+            cron_trigger(cron)
+        except ValueError as exc:
+            raise ValueError(f"{cron!r} is not a cron expression: {exc}") from exc
+        return cron
+
+
+class DaemonSection(Section):
+    schedules: tuple[ScheduleSpec, ...] = Field(default=(), description="when to collect what")
+    run_at_start: bool = Field(default=False, description="collect every schedule at start")
+    grace_seconds: float = Field(
+        default=300.0, ge=0, le=86_400, description="on SIGTERM, how long running units may finish"
+    )
+    misfire_grace_seconds: int = Field(
+        default=3600, ge=1, description="how late a missed run may still start"
+    )
+    http_address: str = Field(default="0.0.0.0", description="health and metrics address")  # noqa: S104
+    http_port: int = Field(default=9464, ge=0, le=65535, description="0: no HTTP endpoints")
+    log_format: Literal["text", "json"] = Field(default="text", description="log line format")
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique(cls, schedules: tuple[ScheduleSpec, ...]) -> tuple[ScheduleSpec, ...]:
+        names = [s.name for s in schedules]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"schedule {name!r} is defined twice")
+        return schedules
+
+
 class FileModel(Section):
     """The top level of the file; targets are validated separately, by their provider."""
 
@@ -123,6 +178,7 @@ class FileModel(Section):
     rules: RulesSection = RulesSection()
     redaction: RedactionSection = RedactionSection()
     soa: SoaSection = SoaSection()
+    daemon: DaemonSection = DaemonSection()
     targets: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -217,6 +273,10 @@ def parse_config(
         if target.name in seen:
             problems.append(f"targets[{index}].name: {target.name!r} is used by another target")
         seen.add(target.name)
+    for index, schedule in enumerate(model.daemon.schedules):
+        for name in schedule.targets:
+            if name not in seen:
+                problems.append(f"daemon.schedules[{index}].targets: no target named {name!r}")
     if problems:
         raise ConfigError(source, problems)
     return Config(model, targets, path)

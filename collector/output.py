@@ -134,6 +134,8 @@ def print_run(result: RunResult, config: Config) -> None:
         for unit in gaps:
             reason = (unit.error_message or "").splitlines()[0][:160]
             out.print(f"  {unit.unit_key:<40} {unit.status:<11} {reason}")
+    for target, owner in sorted(result.skipped_targets.items()):
+        out.print(f"[yellow]target {target} skipped: being collected by {owner}[/]")
     out.print("\nNext: `annexa status` per control, `annexa findings --status fail` per resource.")
 
 

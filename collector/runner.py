@@ -48,6 +48,7 @@ class RunResult:
     observations: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    skipped_targets: dict[str, str] = field(default_factory=dict)  # target -> who collects it
 
     @property
     def gaps(self) -> int:

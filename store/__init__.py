@@ -14,6 +14,7 @@ from annexa.store.attachments import Attachment, AttachmentError, AttachmentQuer
 from annexa.store.database import StoreError, create_store_engine, migrate, redact_url
 from annexa.store.history import History
 from annexa.store.integrity import Signer, SigningKeyError, key_id
+from annexa.store.locks import TargetLocks
 from annexa.store.queries import Finding, Queries, RunInfo, StoredObservation
 from annexa.store.records import UnitRecord
 from annexa.store.verify import Verifier, VerifyReport
@@ -32,6 +33,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredObservation",
+    "TargetLocks",
     "UnitRecord",
     "VerifyReport",
     "key_id",

@@ -10,6 +10,7 @@ chain head, so two processes closing runs at once cannot fork the chain.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import uuid
 from collections.abc import Sequence
@@ -52,6 +53,12 @@ def _json(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
 
 
+def process_name() -> str:
+    """``<hostname>:<pid>``: which process wrote a run, so that a restarted collector can tell
+    its own dead runs from another live process's (see :mod:`annexa.store.recovery`)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:255]
+
+
 class RunWriter:
     def __init__(
         self,
@@ -76,7 +83,7 @@ class RunWriter:
             "finished_at": None,
             "status": "running",
             "agent_version": agent_version,
-            "host": socket.gethostname()[:255],
+            "host": process_name(),
             "config_digest": config_digest,
             "ruleset_digest": ruleset_digest,
             "catalogue_version": catalogue_version,

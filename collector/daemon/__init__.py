@@ -1,0 +1,1 @@
+"""The scheduled collection daemon: schedules, jobs, health and metrics."""
