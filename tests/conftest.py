@@ -29,6 +29,20 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+@pytest.fixture(autouse=True)
+def no_google_regional_access_boundary_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """google-auth looks up a service account's regional access boundary at
+    iamcredentials.googleapis.com in the background after a token refresh; no test reaches the
+    internet, so the lookup is off (it decides where tokens may be used, not what annexa reads)."""
+    from google.auth import credentials
+
+    monkeypatch.setattr(
+        credentials.CredentialsWithRegionalAccessBoundary,
+        "_is_regional_access_boundary_lookup_required",
+        lambda self: False,
+    )
+
+
 @pytest.fixture
 def kube_api() -> Iterator[FakeApiServer]:
     """A fresh fake Kubernetes API server over HTTP (add objects before collecting)."""

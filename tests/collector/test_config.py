@@ -146,7 +146,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
 def test_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     config = load_config(example)
-    assert [t.provider for t in config.targets] == ["aws", "kubernetes"]
+    assert [t.provider for t in config.targets] == ["aws", "kubernetes", "gcp"]
 
 
 def test_example_config_documents_every_key() -> None:
@@ -162,7 +162,8 @@ def test_example_config_documents_every_key() -> None:
             assert f"{key} =" in text or f"[{section}.{key}]" in text, (
                 f"{section}.{key} is not documented"
             )
+    from annexa.connectors.gcp.provider import GcpTarget
     from annexa.connectors.kubernetes.provider import KubernetesTarget
 
-    for key in (*AwsTarget.model_fields, *KubernetesTarget.model_fields):
+    for key in (*AwsTarget.model_fields, *KubernetesTarget.model_fields, *GcpTarget.model_fields):
         assert f"{key} =" in text, f"targets.{key} is not documented"

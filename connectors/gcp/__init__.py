@@ -1,0 +1,1 @@
+"""Google Cloud: projects under a folder or organization, and their security configuration."""
