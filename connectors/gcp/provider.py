@@ -21,6 +21,7 @@ from pydantic import Field, model_validator
 from annexa.connectors.base import Connector
 from annexa.connectors.errors import ConnectorError
 from annexa.connectors.gcp.errors import translate
+from annexa.connectors.gcp.permissions import role_definition
 from annexa.connectors.gcp.session import GcpSession
 from annexa.connectors.memo import Memo
 from annexa.connectors.provider import Provider, RuntimeSettings, TargetConfig
@@ -128,6 +129,9 @@ class GcpProvider(Provider):
 
     def translate_error(self, exc: BaseException) -> ConnectorError | None:
         return translate(exc)
+
+    def least_privilege(self, connectors: list[type[Connector]]) -> str | None:
+        return role_definition(connectors)
 
     def placeholder_account(self, target: GcpTarget) -> str:
         return target.project or target.name
