@@ -27,6 +27,7 @@ T = TypeVar("T")
 # How each provider's connectors name the permissions they need ("*": cloud IAM actions).
 PERMISSION_FORMS = {
     "*": (re.compile(r"^[\w.-]+:\S+$"), "service:Action"),
+    "gcp": (re.compile(r"^[a-z]+\.[A-Za-z]+\.[A-Za-z]+$"), "service.resource.verb"),
     "kubernetes": (
         re.compile(r"^(get|list) (/\S*|[\w*-]+(\.[\w.-]+)?(/[\w-]+)?)$"),
         "get|list <resource>[.<group>] or get /<url>",
