@@ -246,7 +246,7 @@ def build_rule(spec: RuleSpec, origin: str, overrides: Mapping[str, Any] | None 
     return Rule(
         id=spec.id,
         kind=spec.kind,
-        title=spec.title,
+        title=_substitute(spec.title, params, False, where),
         controls=tuple(spec.controls),
         severity=spec.severity,
         check=check,

@@ -151,3 +151,10 @@ def test_unknown_functions_are_refused_when_rules_load(tmp_path) -> None:
     )
     with pytest.raises(RuleError, match=r"typo.toml: rule acme.sg.typo: .*unknown function"):
         load_rules([tmp_path])
+
+
+def test_titles_show_the_effective_parameters() -> None:
+    rules = load_rules(params={"aws.acm.certificate.not-expiring": {"min_days_left": 45}})
+    assert not [r.id for r in rules if "${" in r.title]
+    [acm] = [r for r in rules if r.id == "aws.acm.certificate.not-expiring"]
+    assert "45" in acm.title
