@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from annexa.store.database import translate_errors
-from annexa.store.integrity import CHAINED_TABLES, Chain, Signer
+from annexa.store.integrity import CHAINED_TABLES, RUN_FIELDS, Chain, Signer
 from annexa.store.models import Base, Run
 from annexa.store.writer import RunWriter
 
@@ -88,21 +88,7 @@ def interrupt_abandoned_runs(
         writer._signer = signer
         writer._clock = clock
         writer.run_id = row["id"]
-        writer._run = {
-            name: row[name]
-            for name in (
-                "id",
-                "trigger",
-                "started_at",
-                "finished_at",
-                "status",
-                "agent_version",
-                "host",
-                "config_digest",
-                "ruleset_digest",
-                "catalogue_version",
-            )
-        }
+        writer._run = {name: row[name] for name in RUN_FIELDS}
         writer._chains = {t: c for t, c in chains.items() if t != "units"}
         writer._units = units
         writer._pending = {

@@ -12,10 +12,6 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from google.api_core import exceptions as api
-from google.api_core import retry as retries
-from google.api_core.client_options import ClientOptions
-from google.auth.transport.requests import AuthorizedSession
 from google.cloud import resourcemanager_v3
 from google.protobuf import json_format
 
@@ -27,6 +23,7 @@ from annexa.connectors.gcp.iam_policy import (
     transform_policy,
     transform_project,
 )
+from annexa.connectors.gcp.rest import RestApi, rest_factory
 from annexa.connectors.records import Observation
 
 IAM_ENDPOINT = "https://iam.googleapis.com"
@@ -78,35 +75,6 @@ SERVICE_ACCOUNT_KEY = Kind(
 )
 
 
-class IamRest:
-    """Minimal read-only IAM API v1 client: GET with pagination, errors as API exceptions.
-
-    Built by :meth:`GcpSession.client`, which mounts the read-only guard on ``_http``."""
-
-    def __init__(self, credentials: Any, client_options: ClientOptions) -> None:
-        self._http = AuthorizedSession(credentials)
-        self.endpoint = (client_options.api_endpoint or IAM_ENDPOINT).rstrip("/")
-        self._retry = retries.Retry(predicate=retries.if_transient_error, timeout=60)
-
-    def _get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
-        response = self._http.get(f"{self.endpoint}/v1/{path}", params=params, timeout=60)
-        if response.status_code >= 400:
-            raise api.from_http_response(response)
-        body: dict[str, Any] = response.json()
-        return body
-
-    def list(self, path: str, key: str, **params: str) -> Iterator[dict[str, Any]]:
-        """Every item under ``key`` of a paged list, following ``nextPageToken``."""
-        token = ""
-        while True:
-            query = {**params, **({"pageToken": token} if token else {})}
-            page = self._retry(self._get)(path, query)
-            yield from page.get(key, [])
-            token = page.get("nextPageToken", "")
-            if not token:
-                return
-
-
 def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -148,7 +116,7 @@ class IamConnector(Connector):
     def collect(self, ctx: UnitContext) -> Iterator[Observation]:
         project = ctx.session.project
         projects = ctx.session.client("resourcemanager", resourcemanager_v3.ProjectsClient)
-        iam = ctx.session.client("iam", IamRest, transport=None)
+        iam = ctx.session.client("iam", rest_factory(IAM_ENDPOINT), transport=None)
 
         reads = ctx.reads("resourcemanager.projects.get", "resourcemanager.projects.getIamPolicy")
         reads.set("project_id", project)
@@ -177,7 +145,7 @@ class IamConnector(Connector):
         )
 
         accounts = ctx.attempt(
-            lambda: list(iam.list(f"projects/{project}/serviceAccounts", "accounts"))
+            lambda: list(iam.list(f"v1/projects/{project}/serviceAccounts", "accounts"))
         )
         if isinstance(accounts, ConnectorError):
             if not (described or policy_read):
@@ -193,10 +161,10 @@ class IamConnector(Connector):
             yield from keys
 
 
-def _keys(ctx: UnitContext, iam: IamRest, account: Mapping[str, Any]) -> list[Observation]:
+def _keys(ctx: UnitContext, iam: RestApi, account: Mapping[str, Any]) -> list[Observation]:
     """The user-managed keys of one service account; a failed listing is noted on the unit."""
     found = ctx.attempt(
-        lambda: list(iam.list(f"{account['name']}/keys", "keys", keyTypes="USER_MANAGED"))
+        lambda: list(iam.list(f"v1/{account['name']}/keys", "keys", keyTypes="USER_MANAGED"))
     )
     if isinstance(found, ConnectorError):
         if not isinstance(found, NotApplicable):  # not applicable: deleted since listed
