@@ -18,6 +18,7 @@ import base64
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,10 +218,17 @@ class Signer:
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Written whole under a temporary name, then linked into place: a concurrent
+            # first run never reads a half-written key, and the first link wins.
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(pem)
-        except FileExistsError:  # another process created it first
+            try:
+                os.link(temporary, path)
+            finally:
+                temporary.unlink()
+        except FileExistsError:  # another process or thread created it first
             return cls.load(path)
         except OSError as exc:
             raise SigningKeyError(f"cannot create signing key {path}: {exc.strerror}") from exc
