@@ -21,7 +21,10 @@ def _message(exc: api.GoogleAPICallError) -> str:
 
 def _disabled(exc: api.GoogleAPICallError) -> bool:
     """A 403 because the API is not enabled in the project: nothing of it can exist there."""
-    reasons = {getattr(detail, "reason", None) for detail in exc.details or []}
+    reasons = {getattr(exc, "reason", None)} | {
+        detail.get("reason") if isinstance(detail, dict) else getattr(detail, "reason", None)
+        for detail in exc.details or []
+    }
     text = str(exc.message or "")
     return "SERVICE_DISABLED" in reasons or "has not been used in project" in text
 
