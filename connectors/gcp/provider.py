@@ -2,9 +2,11 @@
 
 A target names one project, a folder or an organization. Folders and organizations are expanded
 while planning into one target per ACTIVE project beneath them (folders are walked recursively),
-named ``<target>/<project id>``; a project whose resources cannot be read is a gap for that
-project's units alone. Credentials are Application Default Credentials, a service-account key
-file, or either of those impersonating a service account.
+named ``<target>/<project id>``, plus one for the folder or organization itself
+(``<target>/folders-<n>``), where the hierarchy connectors read its own IAM policy; a project
+whose resources cannot be read is a gap for that project's units alone. Credentials are
+Application Default Credentials, a service-account key file, or either of those impersonating
+a service account.
 """
 
 from __future__ import annotations
@@ -103,7 +105,9 @@ class GcpProvider(Provider):
             return [target]
         session = GcpSession("discovery", self._credentials_for(target), target.endpoints)
         projects = discover_projects(session, target)
-        return [
+        node = hierarchy_node(target)
+        hierarchy = target.model_copy(update={"name": f"{target.name}/{node.replace('/', '-')}"})
+        return [hierarchy] + [
             target.model_copy(
                 update={
                     "name": f"{target.name}/{project}",
@@ -117,12 +121,14 @@ class GcpProvider(Provider):
         ]
 
     def open_session(self, target: GcpTarget, settings: RuntimeSettings) -> GcpSession:
-        return GcpSession(
-            str(target.project), self._credentials_for(target), target.endpoints, self._memo
-        )
+        account = target.project or hierarchy_node(target)
+        return GcpSession(account, self._credentials_for(target), target.endpoints, self._memo)
 
     def scopes(self, target: GcpTarget, connector: type[Connector]) -> tuple[str, ...]:
-        return ("global",)
+        """Project connectors run on projects; hierarchy connectors (``level = "hierarchy"``) on
+        the folder or organization a target names."""
+        on_hierarchy = getattr(connector, "level", "project") == "hierarchy"
+        return ("global",) if on_hierarchy == (target.project is None) else ()
 
     def describe_scope(self, connector: type[Connector]) -> str:
         return "per project"
@@ -134,14 +140,19 @@ class GcpProvider(Provider):
         return role_definition(connectors)
 
     def placeholder_account(self, target: GcpTarget) -> str:
-        return target.project or target.name
+        return target.project or hierarchy_node(target)
+
+
+def hierarchy_node(target: GcpTarget) -> str:
+    """``folders/<n>`` or ``organizations/<n>`` for a target that names one."""
+    return f"folders/{target.folder}" if target.folder else f"organizations/{target.organization}"
 
 
 def discover_projects(session: GcpSession, target: GcpTarget) -> list[str]:
     """ACTIVE project ids under the target's folder or organization, folders walked recursively."""
     projects = session.client("resourcemanager", resourcemanager_v3.ProjectsClient)
     folders = session.client("resourcemanager-folders", resourcemanager_v3.FoldersClient)
-    root = f"folders/{target.folder}" if target.folder else f"organizations/{target.organization}"
+    root = hierarchy_node(target)
     found: list[str] = []
     pending = [root]
     while pending:

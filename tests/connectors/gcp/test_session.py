@@ -110,12 +110,14 @@ def test_folder_discovery_walks_subfolders_and_skips_inactive(google: FakeGoogle
     google.handle = handle  # type: ignore[method-assign]
     expanded = GcpProvider().expand(target(google, folder="10"), SETTINGS)
     assert [t.name for t in expanded] == [
+        "gcp-test/folders-10",  # the folder itself, for the hierarchy connectors
         "gcp-test/acme-data",
         "gcp-test/acme-ml",
         "gcp-test/acme-prod",
         "gcp-test/acme-web",
     ]
-    assert all(t.project and t.folder is None for t in expanded)
+    assert expanded[0].project is None and expanded[0].folder == "10"
+    assert all(t.project and t.folder is None for t in expanded[1:])
     pages = [q for _, p, q in google.requests if p == "/v3/projects" and "folders%2F11" in q]
     assert len(pages) == 2  # three projects, pages of two
 
