@@ -16,6 +16,49 @@ from annexa.connectors.base import Connector
 
 DISCOVERY = ("resourcemanager.folders.list", "resourcemanager.projects.list")
 
+# The IAM permission each request annexa sends needs, by the guard's operation name. Tests check
+# every request a connector sends against its declared permissions through this table, so a
+# request nobody declared (or mapped) fails instead of slipping past the generated role.
+OPERATION_PERMISSIONS: dict[str, str] = {
+    "GET v3/projects": "resourcemanager.projects.list",
+    "GET v3/folders": "resourcemanager.folders.list",
+    "GET v3/projects/*": "resourcemanager.projects.get",
+    "POST v3/projects/*:getIamPolicy": "resourcemanager.projects.getIamPolicy",
+    "GET v3/folders/*": "resourcemanager.folders.get",
+    "POST v3/folders/*:getIamPolicy": "resourcemanager.folders.getIamPolicy",
+    "GET v3/organizations/*": "resourcemanager.organizations.get",
+    "POST v3/organizations/*:getIamPolicy": "resourcemanager.organizations.getIamPolicy",
+    "GET v1/projects/*/serviceAccounts": "iam.serviceAccounts.list",
+    "GET v1/projects/*/serviceAccounts/*/keys": "iam.serviceAccountKeys.list",
+    "GET v1/projects/*/locations": "cloudkms.locations.list",
+    "GET v1/projects/*/locations/*/keyRings": "cloudkms.keyRings.list",
+    "GET v1/projects/*/locations/*/keyRings/*/cryptoKeys": "cloudkms.cryptoKeys.list",
+    "GET storage/v1/b": "storage.buckets.list",
+    "GET storage/v1/b/*/iam": "storage.buckets.getIamPolicy",
+    "GET compute/v1/projects/*": "compute.projects.get",
+    "GET compute/v1/projects/*/global/firewalls": "compute.firewalls.list",
+    "GET compute/v1/projects/*/global/networks": "compute.networks.list",
+    "GET compute/v1/projects/*/aggregated/subnetworks": "compute.subnetworks.list",
+    "GET v2/projects/*/sinks": "logging.sinks.list",
+    "GET v2/projects/*/locations/*/buckets": "logging.buckets.list",
+    "GET v3/projects/*/alertPolicies": "monitoring.alertPolicies.list",
+    "GET v1/projects/*/locations/*/clusters": "container.clusters.list",
+    "GET v1/projects/*/instances": "cloudsql.instances.list",
+    "GET v1/projects/*/locations/*/endpoints": "aiplatform.endpoints.list",
+    "GET v1/projects/*/locations/*/models": "aiplatform.models.list",
+    "GET v2/projects/*/locations/*/instances": "notebooks.instances.list",
+}
+
+
+def undeclared(connector: type[Connector], operations: Iterable[str]) -> list[str]:
+    """The operations ``connector`` sent that its declared permissions do not cover (or that
+    :data:`OPERATION_PERMISSIONS` does not know)."""
+    return sorted(
+        operation
+        for operation in operations
+        if OPERATION_PERMISSIONS.get(operation) not in connector.permissions
+    )
+
 
 def role_definition(connectors: Iterable[type[Connector]]) -> str:
     permissions = sorted(

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from annexa.connectors.calls import CallCounter
+from annexa.connectors.gcp.permissions import undeclared
 from annexa.connectors.gcp.provider import GcpProvider, GcpTarget
 from annexa.connectors.gcp.session import GcpSession
 from annexa.connectors.provider import RuntimeSettings
@@ -176,4 +177,11 @@ def run_unit(
     """Collect one unit of a GCP connector against the fake server, as the runner would."""
     session = session or open_session(server)
     scope = Scope("gcp", session.account, "global")
-    return collect_unit(connector, GcpProvider(), session, scope, counter, notes)
+    counter = counter if counter is not None else CallCounter()
+    try:
+        return collect_unit(connector, GcpProvider(), session, scope, counter, notes)
+    finally:  # every request sent, even by a unit that failed, must be declared
+        missing = undeclared(connector, counter.operations)
+        assert not missing, (
+            f"{connector.name} sent requests its permissions do not cover: {missing}"
+        )

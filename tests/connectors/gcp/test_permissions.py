@@ -32,3 +32,17 @@ def test_the_role_only_reads() -> None:
     assert set(DISCOVERY) <= set(permissions)
     for permission in permissions:
         assert re.match(r"^[a-z]+\.[A-Za-z]+\.(list|get|getIamPolicy)$", permission), permission
+
+
+def test_requests_are_checked_against_declared_permissions() -> None:
+    from annexa.connectors.gcp.permissions import OPERATION_PERMISSIONS, undeclared
+    from annexa.connectors.gcp.storage import StorageConnector
+
+    assert undeclared(StorageConnector, ["GET storage/v1/b", "GET storage/v1/b/*/iam"]) == []
+    # a permission the connector does not declare, and a request nobody mapped
+    assert undeclared(StorageConnector, ["GET v1/projects/*/instances"]) == [
+        "GET v1/projects/*/instances"
+    ]
+    assert undeclared(StorageConnector, ["GET storage/v1/b/*/o"]) == ["GET storage/v1/b/*/o"]
+    declared = {p for c in gcp_connectors() for p in c.permissions}
+    assert set(OPERATION_PERMISSIONS.values()) - set(DISCOVERY) <= declared
