@@ -105,6 +105,10 @@ class StorageConnector(Connector):
 
     def collect(self, ctx: UnitContext) -> Iterator[Observation]:
         client = ctx.session.client("storage", Client, transport=None, project=ctx.session.project)
+        # google-cloud-storage >= 3.x fetches each bucket's metadata again in a background
+        # thread to label its tracing spans: a second request per bucket, outside the unit's
+        # accounting. annexa already has the metadata from the listing.
+        client._bucket_metadata_cache = None
         buckets = list(client.list_buckets(project=ctx.session.project))
         yield from ctx.map(lambda bucket: _bucket(ctx, bucket), buckets)
 

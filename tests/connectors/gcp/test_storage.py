@@ -171,3 +171,15 @@ def test_a_denied_bucket_listing_fails_the_unit(google: FakeGoogle) -> None:
     with pytest.raises(Exception) as denied:
         run_unit(StorageConnector, google)
     assert isinstance(translate(denied.value), PermissionDenied)
+
+
+def test_no_hidden_background_requests(google) -> None:
+    """The storage library's tracing would GET every bucket again from a background thread;
+    annexa's requests are exactly those it counts."""
+    import time
+
+    run_unit(StorageConnector, google)
+    time.sleep(0.5)  # a background fetch would have arrived by now
+    sent = [path for _, path, _ in google.requests if path != "/token"]
+    assert sent.count("/storage/v1/b") == 3  # five buckets, pages of two
+    assert all(path.endswith("/iam") for path in sent if path != "/storage/v1/b")
