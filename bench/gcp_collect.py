@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 
 from aws_collect import Measured, measure  # noqa: E402
+from harness import announce, print_header, print_pair, served  # noqa: E402
 
 PROJECTS = ("acme-prod", "acme-data")
 BASELINE = r"""
@@ -158,9 +158,7 @@ def serve(resources: int, ready: Path) -> None:
             ),
         )
     with server.running():
-        partial = ready.with_suffix(".partial")
-        partial.write_text(f"{server.url}\n{server.key_file(ready.parent)}")
-        partial.rename(ready)
+        announce(ready, f"{server.url}\n{server.key_file(ready.parent)}")
         while True:
             time.sleep(3600)
 
@@ -222,23 +220,12 @@ def main() -> None:
     if args.serve is not None:
         serve(args.serve, args.ready)
         return
-    print(
-        f"{'resources':>9} {'side':<9} {'wall s':>7} {'requests':>9} {'RSS MB':>7}"
-        f" {'x wall':>7} {'x req':>6} {'x RSS':>6}"
-    )
+    print_header("resources", 9)
     for resources in args.resources or [2_000, 6_000]:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
-            ready = workdir / "ready"
-            server = subprocess.Popen(
-                [sys.executable, __file__, "--serve", str(resources), "--ready", str(ready)]
-            )
-            try:
-                while not ready.exists():
-                    if server.poll() is not None:
-                        raise RuntimeError("the fake Google API did not start")
-                    time.sleep(0.2)
-                url, key = ready.read_text().splitlines()
+            with served(__file__, resources, workdir, "fake Google API") as announced:
+                url, key = announced.splitlines()
                 before = received(url)
                 base, _ = measure(
                     [sys.executable, "-c", BASELINE, url, key, str(args.workers)], dict(os.environ)
@@ -247,18 +234,7 @@ def main() -> None:
                 ours = run_annexa(url, key, workdir, args.workers)
                 # requests as the server received them: the same yardstick for both sides
                 base.requests, ours.requests = middle - before, received(url) - middle
-            finally:
-                server.kill()
-                server.wait()
-        print(
-            f"{resources:>9} {'baseline':<9} {base.wall_s:>7.1f} {base.requests:>9}"
-            f" {base.peak_rss_mb:>7.0f}"
-        )
-        print(
-            f"{resources:>9} {'annexa':<9} {ours.wall_s:>7.1f} {ours.requests:>9}"
-            f" {ours.peak_rss_mb:>7.0f} {ours.wall_s / base.wall_s:>7.2f}"
-            f" {ours.requests / base.requests:>6.2f} {ours.peak_rss_mb / base.peak_rss_mb:>6.2f}"
-        )
+        print_pair(resources, 9, base, ours)
 
 
 if __name__ == "__main__":

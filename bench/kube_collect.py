@@ -22,7 +22,6 @@ import argparse
 import importlib
 import os
 import pkgutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 
 from aws_collect import Measured, measure  # noqa: E402
+from harness import announce, print_header, print_pair, served  # noqa: E402
 
 REPLICAS = 5
 PODS_PER_NAMESPACE = 200
@@ -118,9 +118,7 @@ def serve(pods: int, ready: Path) -> None:
     server = build(pods)
     with server.running():
         path = server.kubeconfig(ready.parent)
-        partial = ready.with_suffix(".partial")
-        partial.write_text(str(path))
-        partial.rename(ready)
+        announce(ready, str(path))
         while True:
             time.sleep(3600)
 
@@ -174,37 +172,14 @@ def main() -> None:
     if args.serve is not None:
         serve(args.serve, args.ready)
         return
-    print(
-        f"{'pods':>7} {'side':<10} {'wall s':>7} {'requests':>9} {'RSS MB':>7}"
-        f" {'x wall':>7} {'x req':>6} {'x RSS':>6}"
-    )
+    print_header("pods", 7)
     for pods in args.pods or [10_000, 30_000]:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
-            ready = workdir / "ready"
-            server = subprocess.Popen(
-                [sys.executable, __file__, "--serve", str(pods), "--ready", str(ready)]
-            )
-            try:
-                while not ready.exists():
-                    if server.poll() is not None:
-                        raise RuntimeError("the fake API server did not start")
-                    time.sleep(0.2)
-                kubeconfig = ready.read_text()
+            with served(__file__, pods, workdir, "fake API server") as kubeconfig:
                 base = run_baseline(kubeconfig, args.workers, args.page_size)
                 ours = run_annexa(kubeconfig, workdir, args.workers, args.page_size)
-            finally:
-                server.kill()
-                server.wait()
-        print(
-            f"{pods:>7} {'baseline':<10} {base.wall_s:>7.1f} {base.requests:>9}"
-            f" {base.peak_rss_mb:>7.0f}"
-        )
-        print(
-            f"{pods:>7} {'annexa':<10} {ours.wall_s:>7.1f} {ours.requests:>9}"
-            f" {ours.peak_rss_mb:>7.0f} {ours.wall_s / base.wall_s:>7.2f}"
-            f" {ours.requests / base.requests:>6.2f} {ours.peak_rss_mb / base.peak_rss_mb:>6.2f}"
-        )
+        print_pair(pods, 7, base, ours)
 
 
 if __name__ == "__main__":
