@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from annexa.collector.export.model import (
@@ -105,6 +105,12 @@ class PeriodAggregator:
                 unit_gaps[(control_id, day)].append(f"{unit.unit_key}: {unit.status}")
         for times in collected.values():
             times.sort()
+        period = self.scope.period
+        last = {  # kind, day -> its latest successful collection before the day's end
+            (kind, day): _before(times, period.start_at + timedelta(days=n + 1))
+            for kind, times in collected.items()
+            for n, day in enumerate(days)
+        }
         controls: list[ControlPeriod] = []
         for control in self.catalogue:
             if control.id not in self.in_scope:
@@ -112,12 +118,18 @@ class PeriodAggregator:
             rules = rules_by_control.get(control.id, [])
             kinds = sorted({r.kind for r in rules} & attempted)
             entry = ControlPeriod(control, len(rules), latest=self.latest.get(control.id))
-            for day in days:
-                status = self._day(control.id, day, rules, kinds, collected, window, unit_gaps)
+            evidence_day: date | None = None  # the latest day so far with evaluations
+            for n, day in enumerate(days):
+                counts = self.counts.get((control.id, day))
+                if counts is not None:
+                    evidence_day = day
+                    for name in ("passed", "failed", "gaps", "not_applicable"):
+                        setattr(entry, name, getattr(entry, name) + counts[name])
+                end = period.start_at + timedelta(days=n + 1)
+                status = self._day(
+                    control.id, day, end, rules, kinds, last, window, unit_gaps, evidence_day
+                )
                 entry.days.append(status)
-                for name in ("passed", "failed", "gaps", "not_applicable"):
-                    counts = self.counts.get((control.id, day), Counter())
-                    setattr(entry, name, getattr(entry, name) + counts[name])
                 if status.status == "gap" and rules:
                     gaps.append(
                         GapEntry(day, "stale", control.id, "", "", "gap", status.reason or "")
@@ -132,41 +144,33 @@ class PeriodAggregator:
         self,
         control: str,
         day: date,
+        end: datetime,
         rules: list[Rule],
         kinds: list[str],
-        collected: dict[str, list[datetime]],
+        last: Mapping[tuple[str, date], datetime | None],
         window: dict[str, int],
         unit_gaps: dict[tuple[str, date], list[str]],
+        evidence_day: date | None,
     ) -> DayStatus:
         if not rules:
             return DayStatus(day, "manual")
         if not kinds:
             return DayStatus(day, "no evidence", reason="nothing in scope collects its evidence")
-        end = self.scope.period.start_at + timedelta(days=(day - self.scope.period.start).days + 1)
         stale, since = [], []
         for kind in kinds:
-            times = collected.get(kind, [])
-            index = bisect_left(times, end)  # collections before the day's end
-            last = times[index - 1] if index else None
-            if last is None or end - last > timedelta(hours=window[kind]):
-                when = last.date().isoformat() if last else "never in the period"
+            collected = last.get((kind, day))
+            if collected is None or end - collected > timedelta(hours=window[kind]):
+                when = collected.date().isoformat() if collected else "never in the period"
                 stale.append(f"{kind} (last collected {when}, window {window[kind]} h)")
             else:
-                since.append(last.date())
+                since.append(collected.date())
         if stale:
             return DayStatus(day, "gap", reason="no fresh evidence: " + "; ".join(stale))
-        oldest = min(since)
-        evidence_days = [
-            d
-            for d in (oldest + timedelta(days=n) for n in range((day - oldest).days + 1))
-            if (control, d) in self.counts
-        ]
         extra_gaps = len(unit_gaps.get((control, day), []))
-        if not evidence_days:
+        if evidence_day is None or evidence_day < min(since):  # no evaluations since then
             if extra_gaps:
                 return DayStatus(day, "gap", gaps=extra_gaps, reason="units failed")
             return DayStatus(day, "no evidence", reason="collected; nothing to evaluate")
-        evidence_day = evidence_days[-1]
         counts = self.counts[(control, evidence_day)]
         status = DayStatus(
             day,
@@ -183,9 +187,13 @@ class PeriodAggregator:
             ("pass", status.passed),
             ("n/a", status.not_applicable),
         ]
-        status.status = (
-            worst([name for name, n in flags if n]) if any(n for _, n in flags) else ("no evidence")
-        )
+        status.status = worst([name for name, n in flags if n])  # none: "no evidence"
         if status.status == "gap":
             status.reason = "; ".join(unit_gaps.get((control, day), [])) or "unreadable attributes"
         return status
+
+
+def _before(times: list[datetime], end: datetime) -> datetime | None:
+    """The latest of the sorted ``times`` strictly before ``end``."""
+    index = bisect_left(times, end)
+    return times[index - 1] if index else None
