@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from annexa.store.database import translate_errors
-from annexa.store.integrity import CHAINED_TABLES, RUN_FIELDS, Chain, Signer
+from annexa.store.integrity import CHAINED_TABLES, Chain, Signer
 from annexa.store.models import Base, Run
 from annexa.store.writer import RunWriter
 
@@ -83,17 +83,7 @@ def interrupt_abandoned_runs(
         ]
         found = [(row, *_chains(connection, row["id"])) for row in rows]
     for row, chains, units in found:
-        writer = RunWriter.__new__(RunWriter)
-        writer._engine = engine
-        writer._signer = signer
-        writer._clock = clock
-        writer.run_id = row["id"]
-        writer._run = {name: row[name] for name in RUN_FIELDS}
-        writer._chains = {t: c for t, c in chains.items() if t != "units"}
-        writer._units = units
-        writer._pending = {
-            name: [] for name in ("payloads", "attachment_contents", *CHAINED_TABLES)
-        }
-        writer.close("interrupted")
+        stored = {t: c for t, c in chains.items() if t != "units"}
+        RunWriter.resume(engine, signer, row, stored, units, clock).close("interrupted")
         closed.append(row["id"])
     return closed

@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from annexa.connectors.records import Observation, canonical_json, sha256_hex
 from annexa.mappings.engine import Evaluation
 from annexa.store.database import translate_errors
-from annexa.store.integrity import Chain, Signer, digest_document, digest_tables, record_hash
+from annexa.store.integrity import (
+    RUN_FIELDS,
+    Chain,
+    Signer,
+    digest_document,
+    digest_tables,
+    record_hash,
+)
 from annexa.store.models import (
     AttachmentContent,
     AttachmentRow,
@@ -108,6 +115,36 @@ class RunWriter:
         self.closed: ClosedRun | None = None
         with translate_errors("starting a run"), self._engine.begin() as connection:
             connection.execute(insert(Run).values(**self._run))
+
+    @classmethod
+    def resume(
+        cls,
+        engine: Engine,
+        signer: Signer,
+        run: Mapping[str, Any],
+        chains: Mapping[str, Chain],
+        units: list[dict[str, Any]],
+        clock: Any = None,
+    ) -> RunWriter:
+        """A writer for a run already in the store whose process died, from its row, the chains
+        of its stored records and its units' ``seq`` / ``record_hash``, so that :meth:`close`
+        can sign it; see :mod:`annexa.store.recovery`."""
+        writer = cls.__new__(cls)
+        writer._engine = engine
+        writer._signer = signer
+        writer._clock = clock or (lambda: datetime.now(UTC))
+        writer.run_id = str(run["id"])
+        writer._run = {name: run[name] for name in RUN_FIELDS}
+        writer._chains = {t: c for t, c in chains.items() if t != "units"}
+        writer._units = units
+        writer._pending = {
+            name: [] for name in ("payloads", "attachment_contents", "units", *chains)
+        }
+        writer._payloads_seen, writer._contents_seen = set(), set()
+        writer._observation_seq = chains["observations"].count
+        writer._evaluation_seq = chains["evaluations"].count
+        writer.closed = None
+        return writer
 
     @property
     def started_at(self) -> datetime:
