@@ -39,7 +39,7 @@ from annexa.connectors.records import utc_iso
 from annexa.mappings.catalogue import load_catalogue
 from annexa.mappings.engine import RuleEngine
 from annexa.store import Signer, Store
-from annexa.store.bundle import BundleWriter
+from annexa.store.bundle import TRAILER, BundleWriter
 from annexa.store.evidence import EvidenceRow, evidence_rows, run_units, signed_runs
 
 GAP_COLUMNS = ("day", "type", "control", "run_id", "unit", "status", "reason")
@@ -227,7 +227,7 @@ def export_bundle(
         runs=len(runs),
         evaluations=evaluations,
         observations=observation_count,
-        files=len(bundle.files) + 3,
+        files=len(bundle.files) + len(TRAILER),
         size=out.stat().st_size,
         statuses=Counter(entry.status for entry in controls),
     )
